@@ -1,0 +1,177 @@
+// Package fs holds the storage primitives of pecapiku: an atomic write, a read
+// that tells a missing file from every other failure, and the mapping from a
+// key to a relative path that can never leave the store's root.
+//
+// Everything works on an [afero.Fs], so the same code runs on a real directory
+// ([afero.NewOsFs]), in memory ([afero.NewMemMapFs]) or on any filesystem a user
+// plugs in.
+//
+// # Atomic writes
+//
+// [WriteAtomic] writes a temporary file next to the destination, syncs it,
+// closes it, makes it readable by everyone (0644) and renames it over the
+// destination. A reader sees either the old content or the new, never a part
+// of it, and a failure on any step removes the temporary file.
+//
+// # Keys and paths
+//
+// A key is a "/"-separated name such as "TestReport/dataset". [KeyPath] turns
+// each segment into a file-name-safe form and appends a short hash of the
+// original segment to every segment it had to change, so that two different
+// keys never share a file and no key reaches outside the root.
+//
+// # Reserved names
+//
+// Names that begin with "." are reserved for this package's own files (the
+// temporary files of [WriteAtomic], for instance): [KeyPath] never produces
+// one, and [Reserved] tells them apart when listing a directory.
+package fs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	iofs "io/fs"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/afero"
+)
+
+// tempInfix marks the temporary files of WriteAtomic: ".<base>.tmp-<random>".
+const tempInfix = ".tmp-"
+
+// WriteAtomic writes data to the file name on fsys so that a concurrent reader,
+// or a reader after a crash, sees either the previous content of name or data,
+// never a mix and never a truncated file.
+//
+// It creates the parent directories of name (0755) when they are missing,
+// writes data to a temporary file in the same directory, syncs and closes it,
+// sets its mode to 0644 and renames it over name. On any failure the
+// temporary file is removed, the previous content of name is left untouched,
+// and the error names the file and the step that failed.
+func WriteAtomic(fsys afero.Fs, name string, data []byte) error {
+	dir, base := filepath.Dir(name), filepath.Base(name)
+	if strings.HasSuffix(name, "/") || strings.HasSuffix(name, string(filepath.Separator)) || base == "." || base == ".." {
+		return fmt.Errorf("fs: write %s: not a file name", name)
+	}
+	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("fs: write %s: create directory: %w", name, err)
+	}
+	tmp, err := afero.TempFile(fsys, dir, "."+base+tempInfix+"*")
+	if err != nil {
+		return fmt.Errorf("fs: write %s: create temporary file: %w", name, err)
+	}
+	tmpName := tmp.Name()
+	fail := func(step string, err error) error {
+		tmp.Close()          // may already be closed; the first error is the one to report
+		fsys.Remove(tmpName) // best effort: the error being returned matters more
+		return fmt.Errorf("fs: write %s: %s %s: %w", name, step, tmpName, err)
+	}
+	n, err := tmp.Write(data)
+	if err == nil && n < len(data) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		return fail("write", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fail("sync", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fail("close", err)
+	}
+	// afero.TempFile creates 0600, which would make a committed fixture
+	// unreadable to everyone but its author.
+	if err := fsys.Chmod(tmpName, 0o644); err != nil {
+		return fail("chmod", err)
+	}
+	if err := fsys.Rename(tmpName, name); err != nil {
+		return fail("rename", err)
+	}
+	syncDir(fsys, dir)
+	return nil
+}
+
+// syncDir makes a finished rename durable across a power loss where the
+// platform allows it. Directories cannot be synced everywhere (Windows, some
+// afero filesystems), and the rename is already atomic for readers, so a
+// failure here is not reported.
+func syncDir(fsys afero.Fs, dir string) {
+	d, err := fsys.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
+}
+
+// ReadFile returns the content of the file name on fsys.
+//
+// When name does not exist the error satisfies errors.Is(err, fs.ErrNotExist)
+// (io/fs's ErrNotExist); every other failure, a directory where a file should
+// be among them, is a different error that names the file.
+func ReadFile(fsys afero.Fs, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, readError(name, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, readError(name, err)
+	}
+	if info.IsDir() {
+		return nil, fmt.Errorf("fs: read %s: %w", name, ErrIsDir)
+	}
+	// One allocation of the right size in the common case: the file size as
+	// reported, plus one byte so that reading to EOF needs no second buffer.
+	size := info.Size()
+	if size < 0 || int64(int(size)) != size || size > 1<<40 {
+		size = 0
+	}
+	data := make([]byte, 0, size+1)
+	for {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if errors.Is(err, io.EOF) {
+			return data, nil
+		}
+		if err != nil {
+			return nil, readError(name, err)
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+	}
+}
+
+// readError wraps err, a failure to read name, so that the message names the
+// file once: "fs: read testdata/x.json: file does not exist".
+func readError(name string, err error) error {
+	var pathErr *iofs.PathError
+	if errors.As(err, &pathErr) && pathErr.Path == name {
+		err = pathErr.Err
+	}
+	return fmt.Errorf("fs: read %s: %w", name, err)
+}
+
+// ErrIsDir is returned, wrapped, by [ReadFile] when the name it is given is a
+// directory.
+var ErrIsDir = errors.New("is a directory, not a file")
+
+// Reserved reports whether the base name of path is reserved for this
+// package's own files, such as the temporary files of [WriteAtomic]: that is,
+// whether it begins with ".". [KeyPath] never produces such a name, so a
+// listing of a store skips them.
+func Reserved(path string) bool {
+	return strings.HasPrefix(filepath.Base(path), ".")
+}
+
+// IsTemp reports whether the base name of path is a temporary file of
+// [WriteAtomic]. One that is still on disk was left by a process that stopped
+// while writing; it never replaced its destination and can be removed.
+func IsTemp(path string) bool {
+	base := filepath.Base(path)
+	return strings.HasPrefix(base, ".") && strings.Contains(base, tempInfix)
+}

@@ -1,0 +1,262 @@
+package fs_test
+
+import (
+	"errors"
+	iofs "io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/spf13/afero"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pecapiku/pecapiku/fs"
+)
+
+// filesystems returns the filesystems every test of this package runs on: one
+// in memory and one over a real temporary directory.
+func filesystems(t *testing.T) map[string]func(t *testing.T) (afero.Fs, string) {
+	return map[string]func(t *testing.T) (afero.Fs, string){
+		"mem": func(t *testing.T) (afero.Fs, string) { return afero.NewMemMapFs(), "/store" },
+		"os":  func(t *testing.T) (afero.Fs, string) { return afero.NewOsFs(), t.TempDir() },
+	}
+}
+
+// names lists the files and directories under dir, relative to it.
+func names(t *testing.T, fsys afero.Fs, dir string) []string {
+	t.Helper()
+	var out []string
+	err := afero.Walk(fsys, dir, func(p string, info iofs.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != dir {
+			rel, err := filepath.Rel(dir, p)
+			assert.NilError(t, err)
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	assert.NilError(t, err)
+	sort.Strings(out)
+	return out
+}
+
+func TestWriteAtomic(t *testing.T) {
+	for fsName, newFs := range filesystems(t) {
+		t.Run(fsName, func(t *testing.T) {
+			fsys, dir := newFs(t)
+			name := filepath.Join(dir, "TestX", "sub", "entry.json")
+
+			assert.NilError(t, fs.WriteAtomic(fsys, name, []byte("first\n")))
+			got, err := fs.ReadFile(fsys, name)
+			assert.NilError(t, err)
+			assert.Equal(t, string(got), "first\n")
+
+			assert.NilError(t, fs.WriteAtomic(fsys, name, []byte("second, longer\n")))
+			got, err = fs.ReadFile(fsys, name)
+			assert.NilError(t, err)
+			assert.Equal(t, string(got), "second, longer\n")
+
+			assert.NilError(t, fs.WriteAtomic(fsys, name, nil))
+			got, err = fs.ReadFile(fsys, name)
+			assert.NilError(t, err)
+			assert.Equal(t, len(got), 0)
+
+			info, err := fsys.Stat(name)
+			assert.NilError(t, err)
+			assert.Equal(t, info.Mode().Perm(), iofs.FileMode(0o644))
+			if fsName == "os" {
+				dirInfo, err := fsys.Stat(filepath.Dir(name))
+				assert.NilError(t, err)
+				// MkdirAll applies the umask, which can only remove bits.
+				assert.Assert(t, dirInfo.Mode().Perm()&^0o755 == 0, dirInfo.Mode())
+			}
+			assert.DeepEqual(t, names(t, fsys, dir), []string{"TestX", "TestX/sub", "TestX/sub/entry.json"})
+		})
+	}
+}
+
+func TestWriteAtomicNotAFileName(t *testing.T) {
+	err := fs.WriteAtomic(afero.NewMemMapFs(), "dir/", []byte("x"))
+	assert.Error(t, err, "fs: write dir/: not a file name")
+}
+
+func TestReadFile(t *testing.T) {
+	for fsName, newFs := range filesystems(t) {
+		t.Run(fsName, func(t *testing.T) {
+			fsys, dir := newFs(t)
+
+			_, err := fs.ReadFile(fsys, filepath.Join(dir, "missing.json"))
+			assert.Assert(t, errors.Is(err, iofs.ErrNotExist), err)
+			assert.ErrorContains(t, err, "missing.json")
+
+			sub := filepath.Join(dir, "a-directory.json")
+			assert.NilError(t, fsys.MkdirAll(sub, 0o755))
+			_, err = fs.ReadFile(fsys, sub)
+			assert.Assert(t, errors.Is(err, fs.ErrIsDir), err)
+			assert.Assert(t, !errors.Is(err, iofs.ErrNotExist))
+			assert.Error(t, err, "fs: read "+sub+": is a directory, not a file")
+
+			big := make([]byte, 3<<20)
+			for i := range big {
+				big[i] = byte(i * 7)
+			}
+			name := filepath.Join(dir, "big.raw")
+			assert.NilError(t, fs.WriteAtomic(fsys, name, big))
+			got, err := fs.ReadFile(fsys, name)
+			assert.NilError(t, err)
+			assert.Assert(t, string(got) == string(big), "content differs")
+		})
+	}
+}
+
+func TestReadFilePermissionDenied(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads files whatever their mode")
+	}
+	dir := t.TempDir()
+	name := filepath.Join(dir, "secret.json")
+	assert.NilError(t, os.WriteFile(name, []byte("{}"), 0o000))
+	_, err := fs.ReadFile(afero.NewOsFs(), name)
+	assert.Assert(t, errors.Is(err, iofs.ErrPermission), err)
+	assert.Assert(t, !errors.Is(err, iofs.ErrNotExist))
+}
+
+func TestReservedAndIsTemp(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		reserved, temp bool
+	}{
+		{"entry.json", false, false},
+		{"dir/entry.json", false, false},
+		{".entry.json.tmp-123456", true, true},
+		{"dir/.entry.json.tmp-1", true, true},
+		{".gitkeep", true, false},
+		{"entry.json.tmp-1", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Check(t, is.Equal(fs.Reserved(tc.name), tc.reserved))
+			assert.Check(t, is.Equal(fs.IsTemp(tc.name), tc.temp))
+		})
+	}
+}
+
+// failingFs fails one step of an atomic write.
+type failingFs struct {
+	afero.Fs
+	step string // "mkdir", "create", "write", "sync", "close", "chmod" or "rename"
+}
+
+var errInjected = errors.New("injected failure")
+
+func (f failingFs) MkdirAll(name string, perm os.FileMode) error {
+	if f.step == "mkdir" {
+		return &os.PathError{Op: "mkdir", Path: name, Err: errInjected}
+	}
+	return f.Fs.MkdirAll(name, perm)
+}
+
+func (f failingFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	if f.step == "create" && flag&os.O_CREATE != 0 {
+		return nil, &os.PathError{Op: "open", Path: name, Err: errInjected}
+	}
+	file, err := f.Fs.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return failingFile{File: file, step: f.step}, nil
+}
+
+func (f failingFs) Chmod(name string, mode os.FileMode) error {
+	if f.step == "chmod" {
+		return &os.PathError{Op: "chmod", Path: name, Err: errInjected}
+	}
+	return f.Fs.Chmod(name, mode)
+}
+
+func (f failingFs) Rename(oldname, newname string) error {
+	if f.step == "rename" {
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: errInjected}
+	}
+	return f.Fs.Rename(oldname, newname)
+}
+
+type failingFile struct {
+	afero.File
+	step string
+}
+
+func (f failingFile) Write(p []byte) (int, error) {
+	if f.step == "write" {
+		// Half the bytes reach the file before the failure.
+		n, _ := f.File.Write(p[:len(p)/2])
+		return n, errInjected
+	}
+	return f.File.Write(p)
+}
+
+func (f failingFile) Sync() error {
+	if f.step == "sync" {
+		return errInjected
+	}
+	return f.File.Sync()
+}
+
+func (f failingFile) Close() error {
+	err := f.File.Close()
+	if f.step == "close" {
+		return errInjected
+	}
+	return err
+}
+
+// TestWriteAtomicFailures injects a failure at every step of an atomic write
+// and checks that the previous entry survives intact, that no temporary file
+// is left, and that the error names the file and the step.
+func TestWriteAtomicFailures(t *testing.T) {
+	for _, tc := range []struct {
+		step, want string
+	}{
+		{"mkdir", "fs: write DIR/new/entry.json: create directory: mkdir DIR/new: injected failure"},
+		{"create", "fs: write DIR/new/entry.json: create temporary file: open DIR/new/.entry.json.tmp-"},
+		{"write", "fs: write DIR/new/entry.json: write DIR/new/.entry.json.tmp-"},
+		{"sync", "fs: write DIR/new/entry.json: sync DIR/new/.entry.json.tmp-"},
+		{"close", "fs: write DIR/new/entry.json: close DIR/new/.entry.json.tmp-"},
+		{"chmod", "fs: write DIR/new/entry.json: chmod DIR/new/.entry.json.tmp-"},
+		{"rename", "fs: write DIR/new/entry.json: rename DIR/new/.entry.json.tmp-"},
+	} {
+		for fsName, newFs := range filesystems(t) {
+			t.Run(tc.step+"/"+fsName, func(t *testing.T) {
+				base, dir := newFs(t)
+				name := filepath.Join(dir, "new", "entry.json")
+				if tc.step != "mkdir" {
+					assert.NilError(t, fs.WriteAtomic(base, name, []byte("previous\n")))
+				}
+
+				err := fs.WriteAtomic(failingFs{Fs: base, step: tc.step}, name, []byte("replacement that must not land\n"))
+				assert.Assert(t, errors.Is(err, errInjected), err)
+				assert.ErrorContains(t, err, filepathReplace(tc.want, dir))
+
+				if tc.step == "mkdir" {
+					_, err := base.Stat(filepath.Dir(name))
+					assert.Assert(t, errors.Is(err, iofs.ErrNotExist), err)
+					return
+				}
+				got, err := fs.ReadFile(base, name)
+				assert.NilError(t, err)
+				assert.Equal(t, string(got), "previous\n")
+				assert.DeepEqual(t, names(t, base, dir), []string{"new", "new/entry.json"})
+			})
+		}
+	}
+}
+
+// filepathReplace puts dir in place of DIR in s and uses the platform's
+// separator.
+func filepathReplace(s, dir string) string {
+	return filepath.FromSlash(strings.ReplaceAll(s, "DIR", filepath.ToSlash(dir)))
+}
