@@ -1,0 +1,301 @@
+// Package cache is pecapiku's persistent memoization engine: it runs an
+// expensive function once, keeps its typed result in a file, and returns the
+// stored result on every later run, in any Go program. Package pecatest builds
+// on it for tests.
+//
+// # Stores and entries
+//
+// A [Store] is a directory of entries on an [afero.Fs], one file per entry,
+// named after its key (see [Store.Path]) with the extension of its [Codec].
+// [Do] is the heart of the package: it returns the value stored under a key
+// or computes, stores and returns it.
+//
+//	store, err := cache.NewStore("testdata/cache")
+//	...
+//	words, err := cache.Do(store, "corpus/words", countWords)
+//
+// # Access
+//
+// An [Access] says what a run may do: r read the store, e execute the
+// function, w write its result.
+//
+//	access         entry present                entry missing
+//	rew (default)  return stored value          execute, write, return
+//	re             return stored value          execute, return, write nothing
+//	r   (CI)       return stored value          error: ErrNotCached
+//	ew  (refresh)  execute, overwrite, return   execute, write, return
+//	e   (bypass)   execute, return              execute, return
+//
+// A store's access comes from [WithAccess], else from the environment
+// variable PECAPIKU_ACCESS, else it is rew. A store without w sits on
+// [afero.NewReadOnlyFs]: however it is called, it cannot change a byte on
+// disk.
+//
+// # What is never written
+//
+// A function that returns an error or panics writes nothing. Before writing,
+// [Do] and [Store.Write] decode what the codec encoded and compare it with
+// the value (unexported fields included); a value that would come back
+// different, such as a struct with unexported fields under JSON, is refused
+// with [ErrRoundTrip] and a diff. A stored entry that cannot be decoded is
+// [ErrCorrupt] without e, and a miss, recomputed and (with w) overwritten,
+// with it.
+package cache
+
+import (
+	"errors"
+	"fmt"
+	iofs "io/fs"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/afero"
+
+	"github.com/pecapiku/pecapiku/fs"
+)
+
+// Store is a directory of entries, one file per key. Its methods and [Do] are
+// safe for concurrent use.
+type Store struct {
+	fsys     afero.Fs // read-only unless access has w
+	base     afero.Fs // as given, for telling which stores share a disk
+	dir      string
+	access   Access
+	codec    Codec
+	observer func(Event)
+}
+
+// An Option configures a [Store].
+type Option func(*settings)
+
+type settings struct {
+	fsys     afero.Fs
+	access   Access
+	codec    Codec
+	observer func(Event)
+}
+
+// WithAccess sets the store's access, overriding PECAPIKU_ACCESS.
+func WithAccess(a Access) Option { return func(s *settings) { s.access = a } }
+
+// WithCodec sets the codec of the store's entries; the default is [JSON].
+func WithCodec(c Codec) Option { return func(s *settings) { s.codec = c } }
+
+// WithFs puts the store on fsys; the default is the real filesystem,
+// [afero.NewOsFs].
+func WithFs(fsys afero.Fs) Option { return func(s *settings) { s.fsys = fsys } }
+
+// WithObserver has f called with an [Event] for each thing [Do] does: a hit,
+// a corrupt entry, an execution, a write. f is called from the goroutine that
+// did it and must be safe for concurrent use.
+func WithObserver(f func(Event)) Option { return func(s *settings) { s.observer = f } }
+
+// NewStore returns the store of the entries under dir on the filesystem of
+// [WithFs] (a relative dir is relative to the working directory of the
+// process). It touches nothing on disk: the directory is created by the first
+// write.
+//
+// It fails when the access given with [WithAccess], or else read from
+// PECAPIKU_ACCESS, is not valid.
+func NewStore(dir string, opts ...Option) (*Store, error) {
+	var set settings
+	for _, opt := range opts {
+		opt(&set)
+	}
+	if set.access == 0 {
+		a, ok, err := AccessFromEnv()
+		if err != nil {
+			return nil, fmt.Errorf("cache: store %s: %w", dir, err)
+		}
+		set.access = ReadExecuteWrite
+		if ok {
+			set.access = a
+		}
+	}
+	if !set.access.Valid() {
+		return nil, fmt.Errorf("cache: store %s: %w %s; %s", dir, ErrInvalidAccess, set.access, validForms)
+	}
+	if set.codec == nil {
+		set.codec = JSON
+	}
+	if set.fsys == nil {
+		set.fsys = afero.NewOsFs()
+	}
+	s := &Store{
+		fsys:     set.fsys,
+		base:     set.fsys,
+		dir:      filepath.Clean(dir),
+		access:   set.access,
+		codec:    set.codec,
+		observer: set.observer,
+	}
+	if !s.access.CanWrite() {
+		s.fsys = afero.NewReadOnlyFs(set.fsys)
+	}
+	return s, nil
+}
+
+// Dir returns the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Access returns the store's access.
+func (s *Store) Access() Access { return s.access }
+
+// Codec returns the codec of the store's entries.
+func (s *Store) Codec() Codec { return s.codec }
+
+// Path returns the file that holds the entry of key: the store's directory
+// joined with [fs.KeyPath] of key and the codec's extension, so
+// "TestReport/dataset" is <dir>/TestReport/dataset.json under JSON. Keys made
+// of ASCII letters, digits, ".", "_", "-" and "/" are used as they are; others
+// are mapped to a safe, distinct name inside the directory.
+func (s *Store) Path(key string) (string, error) {
+	rel, err := fs.KeyPath(key)
+	if err != nil {
+		return "", fmt.Errorf("cache: %w", err)
+	}
+	return filepath.Join(s.dir, filepath.FromSlash(rel)) + s.codec.Ext(), nil
+}
+
+// Read decodes the entry of key into the value v points to.
+//
+// A missing entry is an error that satisfies errors.Is(err, fs.ErrNotExist)
+// (io/fs's); one that cannot be decoded satisfies errors.Is(err,
+// ErrCorrupt). Without r, Read fails with [ErrForbidden].
+func (s *Store) Read(key string, v any) error {
+	path, err := s.Path(key)
+	if err != nil {
+		return err
+	}
+	if !s.access.CanRead() {
+		return s.forbidden("read", 'r', key, path)
+	}
+	data, err := fs.ReadFile(s.fsys, path)
+	if err != nil {
+		return err
+	}
+	return s.decode(key, path, data, v)
+}
+
+// Write encodes v and writes it as the entry of key with [fs.WriteAtomic],
+// creating the directories it needs. It first decodes the encoding and
+// compares it with v, and writes nothing when they differ ([ErrRoundTrip]).
+// Without w, Write fails with [ErrForbidden].
+func (s *Store) Write(key string, v any) error {
+	path, err := s.Path(key)
+	if err != nil {
+		return err
+	}
+	if !s.access.CanWrite() {
+		return s.forbidden("write", 'w', key, path)
+	}
+	if v == nil {
+		return fmt.Errorf("cache: write %q to %s: the value is nil; store a typed value", key, path)
+	}
+	back := reflectNew(v)
+	data, err := s.encode(key, path, v, back)
+	if err != nil {
+		return err
+	}
+	return s.write(path, data)
+}
+
+// Delete removes the entry of key. Deleting a missing entry is not an error.
+// Without w, Delete fails with [ErrForbidden].
+func (s *Store) Delete(key string) error {
+	path, err := s.Path(key)
+	if err != nil {
+		return err
+	}
+	if !s.access.CanWrite() {
+		return s.forbidden("delete", 'w', key, path)
+	}
+	if err := s.fsys.Remove(path); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+		return fmt.Errorf("cache: delete %q: %w", key, err)
+	}
+	return nil
+}
+
+// Entry describes one entry of a store, as [Store.List] finds it.
+type Entry struct {
+	// Key is the entry's path relative to the store's directory,
+	// "/"-separated, without the codec's extension. It equals the key the
+	// entry was written under when that key needed no mapping (see
+	// [Store.Path]).
+	Key string
+	// Path is the entry's file.
+	Path string
+	// Codec is the codec its extension names, or nil when the extension is
+	// not one of a codec this package or the store knows.
+	Codec   Codec
+	Size    int64
+	ModTime time.Time
+}
+
+// List returns the entries of the store, in lexical order of their paths. It
+// skips the files of package fs (temporary files of an interrupted write, for
+// instance) and lists nothing, without error, when the directory does not
+// exist.
+func (s *Store) List() ([]Entry, error) {
+	var entries []Entry
+	if _, err := s.fsys.Stat(s.dir); errors.Is(err, iofs.ErrNotExist) {
+		return nil, nil
+	}
+	err := afero.Walk(s.fsys, s.dir, func(path string, info iofs.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if path == s.dir {
+			return nil
+		}
+		if fs.Reserved(path) {
+			if info.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !info.Mode().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(s.dir, path)
+		if err != nil {
+			return err
+		}
+		e := Entry{Key: filepath.ToSlash(rel), Path: path, Size: info.Size(), ModTime: info.ModTime()}
+		if c := s.codecOf(path); c != nil {
+			e.Codec = c
+			e.Key = strings.TrimSuffix(e.Key, c.Ext())
+		}
+		entries = append(entries, e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cache: list %s: %w", s.dir, err)
+	}
+	return entries, nil
+}
+
+// codecOf returns the codec whose extension path has, the store's own first.
+func (s *Store) codecOf(path string) Codec {
+	ext := filepath.Ext(path)
+	if ext == s.codec.Ext() {
+		return s.codec
+	}
+	for _, c := range codecs {
+		if ext == c.Ext() {
+			return c
+		}
+	}
+	return nil
+}
+
+func (s *Store) forbidden(op string, letter byte, key, path string) error {
+	return fmt.Errorf("cache: %s %q (%s): %w: access %q has no %c", op, key, path, ErrForbidden, s.access, letter)
+}
+
+func (s *Store) notify(e Event) {
+	if s.observer != nil {
+		s.observer(e)
+	}
+}
