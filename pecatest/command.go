@@ -1,0 +1,73 @@
+package pecatest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/pecapiku/pecapiku/cache"
+)
+
+// fixCommand returns the go test command that runs the test named testName
+// again with access a, in the form that wins over the access in force: the
+// environment variable, unless the access came from the flag.
+func fixCommand(testName string, a cache.Access, src source) string {
+	run := "go test -run " + shellQuote(runPattern(testName)) + " " + packageDir()
+	if src == fromFlag {
+		return run + " -" + FlagName + "=" + a.String()
+	}
+	return cache.EnvAccess + "=" + a.String() + " " + run
+}
+
+// howTo returns the last line of a failure message, starting with verb
+// ("Record it"): what to run, with access a, to fix it; or, when the access is fixed in the test's code, what to
+// change.
+func howTo(verb, testName string, a cache.Access, src source) string {
+	if src == fromOption {
+		return fmt.Sprintf("%s by giving pecatest.WithAccess access %q (or dropping the option) and running: go test -run %s %s",
+			verb, a, shellQuote(runPattern(testName)), packageDir())
+	}
+	return verb + " with: " + fixCommand(testName, a, src)
+}
+
+// runPattern returns the -run pattern that selects exactly the test or
+// subtest named name: each level anchored and quoted, "^TestA$/^case_1$".
+func runPattern(name string) string {
+	levels := strings.Split(name, "/")
+	for i, l := range levels {
+		levels[i] = "^" + regexp.QuoteMeta(l) + "$"
+	}
+	return strings.Join(levels, "/")
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// packageDir returns the directory of the package under test as go test
+// takes it from the module root: "./report", or "." at the root. go test
+// runs a test binary in its package's directory, so that is the working
+// directory; without a go.mod above it, it is ".".
+func packageDir() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	for dir := wd; ; {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			rel, err := filepath.Rel(dir, wd)
+			if err != nil || rel == "." {
+				return "."
+			}
+			return "./" + filepath.ToSlash(rel)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "."
+		}
+		dir = parent
+	}
+}

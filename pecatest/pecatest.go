@@ -1,0 +1,460 @@
+// Package pecatest records the result of a slow step of a test once and
+// replays it on every later run, under the control of access letters: the
+// testing integration of package [github.com/pecapiku/pecapiku/cache].
+//
+//	func TestReport(t *testing.T) {
+//		data := pecatest.Memo(t, "dataset", func() (Dataset, error) {
+//			return buildDataset() // slow: runs only when the fixture must be recorded
+//		})
+//		report := Render(data)
+//		pecatest.Golden(t, "report", report) // compared with its recording
+//	}
+//
+// # Where the fixtures live
+//
+// Under testdata/.pecapiku/ of the package under test (the working directory
+// of go test), one file per entry: testdata/.pecapiku/TestReport/dataset.json,
+// with each level of a subtest's name a directory level. [Shared] entries sit
+// at testdata/.pecapiku/<name>.json, for fixtures that several tests use. Each
+// level is mapped by [github.com/pecapiku/pecapiku/fs.KeyPath], so names with
+// spaces, unicode or ".." stay inside the directory and never collide. The
+// files are meant to be committed: that is how a team shares them and how CI
+// replays them.
+//
+// # Access
+//
+// The letters r (read the fixture), e (execute the function) and w (write its
+// result) decide what a call may do; see the table in package cache. The
+// access in force is, in order:
+//
+//  1. the [WithAccess] option of the call;
+//  2. the -pecapiku.access flag: go test -run TestReport -pecapiku.access=ew;
+//  3. the PECAPIKU_ACCESS environment variable;
+//  4. "r" when the CI environment variable holds a true value, so that CI
+//     replays the committed fixtures and fails on a missing one;
+//  5. "rew".
+//
+// Prefer the variable to the flag when testing several packages: in
+// go test ./... -pecapiku.access=ew every package that does not import
+// pecatest fails with "flag provided but not defined", while
+// PECAPIKU_ACCESS=ew go test ./... works everywhere. An invalid value fails
+// loudly, with the valid forms listed.
+//
+// # Failures
+//
+// Every failure names the entry, its file, the access in force and the
+// command that fixes it:
+//
+//	pecatest: TestReport/dataset is not recorded (testdata/.pecapiku/TestReport/dataset.json
+//	does not exist) and access "r" (the default on CI, since CI=true) forbids executing it.
+//	Record it with: PECAPIKU_ACCESS=rew go test -run '^TestReport$' ./report
+//
+// # Parallel tests
+//
+// Within one test binary, an entry's function runs at most once, however
+// many tests (parallel or not) ask for it, and every caller gets a copy of its
+// own, decoded from the entry's bytes: one test changing the slice it got
+// cannot change what another gets.
+package pecatest
+
+import (
+	"errors"
+	"fmt"
+	iofs "io/fs"
+	"path/filepath"
+	"reflect"
+	"sync"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/afero"
+
+	"github.com/pecapiku/pecapiku/cache"
+)
+
+// DefaultDir is the directory, relative to the package under test, that
+// holds the fixtures unless [WithDir] says otherwise.
+const DefaultDir = "testdata/.pecapiku"
+
+// TB is the part of testing.TB that this package uses, so *testing.T,
+// *testing.B, *testing.F and a test's own fake all fit. When the value also
+// has a Helper method, as testing.TB does, it is called, so that failures
+// point at the caller's line.
+type TB interface {
+	Name() string
+	Logf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
+// An Option configures one call of [Memo] or [Golden].
+type Option func(*settings)
+
+type settings struct {
+	access  cache.Access
+	codec   cache.Codec
+	dir     string
+	fsys    afero.Fs
+	shared  bool
+	cmpOpts []cmp.Option
+}
+
+// Shared makes the entry package-wide: it is stored at
+// testdata/.pecapiku/<name>.<ext> instead of under the test's name, so that
+// every test asking for name gets the same fixture.
+func Shared() Option { return func(s *settings) { s.shared = true } }
+
+// WithAccess sets the access of the call, overriding the flag, the
+// environment and CI detection.
+func WithAccess(a cache.Access) Option { return func(s *settings) { s.access = a } }
+
+// WithCodec sets the codec of the entry. The default is [cache.JSON], and for
+// Golden of a string or a []byte, [cache.Raw], which stores it verbatim.
+func WithCodec(c cache.Codec) Option { return func(s *settings) { s.codec = c } }
+
+// WithDir sets the directory of the fixtures, instead of [DefaultDir].
+func WithDir(dir string) Option { return func(s *settings) { s.dir = dir } }
+
+// WithFs puts the fixtures on fsys instead of the real filesystem.
+func WithFs(fsys afero.Fs) Option { return func(s *settings) { s.fsys = fsys } }
+
+// WithCmpOptions adds go-cmp options to the comparison of [Golden], such as
+// cmpopts.EquateApprox or cmpopts.IgnoreFields. Unexported fields are always
+// compared.
+func WithCmpOptions(opts ...cmp.Option) Option {
+	return func(s *settings) { s.cmpOpts = append(s.cmpOpts, opts...) }
+}
+
+// Memo returns the value recorded under name for the test t, executing fn
+// when the access in force says the value must be computed:
+//
+//   - with r, a recorded entry that decodes is returned and fn does not run;
+//   - otherwise, with e, fn runs; with w its result is written to
+//     testdata/.pecapiku/<t.Name()>/<name>.json (see [Shared], [WithDir],
+//     [WithCodec]) and the test log says so;
+//   - a missing entry without e fails the test with the file, the access in
+//     force and the command that records it; so does a recorded entry that
+//     cannot be decoded, which with e is computed again instead.
+//
+// T is any type the codec stores faithfully: a value that would replay as a
+// different value (a struct with unexported fields under JSON, say) fails the
+// test with a diff and nothing is written. An error from fn fails the test
+// with that error; a panic in fn propagates; neither writes anything. fn runs
+// at most once per entry in a test binary, and each caller gets its own copy.
+func Memo[T any](t TB, name string, fn func() (T, error), opts ...Option) T {
+	if h, ok := t.(helper); ok {
+		h.Helper()
+	}
+	var zero T
+	c, err := newCall(t, name, "Memo", opts, cache.JSON)
+	if err != nil {
+		t.Fatalf("%v", err)
+		return zero
+	}
+	once := c.processMemo()
+	var fnErr error
+	ranHere := false
+	v, err := cache.Do(c.store, c.key, func() (T, error) {
+		return computeOnce(once, c.store.Codec(), func() (T, error) {
+			ranHere = true
+			v, err := fn()
+			fnErr = err
+			return v, err
+		})
+	})
+	c.logEvents(ranHere)
+	if err != nil {
+		c.failMemo(err, fnErr)
+		return zero
+	}
+	return v
+}
+
+// Golden compares got with the value recorded under name for the test t and
+// fails the test with the difference (-recorded +got) when they differ,
+// using go-cmp and the options of [WithCmpOptions]:
+//
+//   - with r and a recording, the two are compared; a missing recording is
+//     written with w (and the log says so), and fails the test without it;
+//   - without r and with w ("ew"), got is recorded, replacing what was there;
+//   - with access "e" alone, nothing is compared or written.
+//
+// A string or a []byte is stored verbatim (the raw codec: a golden file any
+// tool can open); other values as JSON unless [WithCodec] says otherwise. A
+// mismatch fails the test with Errorf, so the test goes on.
+func Golden[T any](t TB, name string, got T, opts ...Option) {
+	if h, ok := t.(helper); ok {
+		h.Helper()
+	}
+	var defaultCodec cache.Codec = cache.JSON
+	if isRaw(reflect.TypeOf(&got).Elem()) {
+		defaultCodec = cache.Raw
+	}
+	c, err := newCall(t, name, "Golden", opts, defaultCodec)
+	if err != nil {
+		t.Errorf("%v", err)
+		return
+	}
+	if !c.access.CanRead() {
+		if !c.access.CanWrite() {
+			t.Logf("pecatest: %s is not compared: %s neither reads nor writes it", c.name, c.src.describe(c.access))
+			return
+		}
+		c.record(got)
+		return
+	}
+	var want T
+	err = c.store.Read(c.key, &want)
+	switch {
+	case err == nil:
+		diff, err := goldenDiff(want, got, c.set.cmpOpts)
+		switch {
+		case err != nil:
+			t.Errorf("pecatest: %s: %v", c.name, err)
+		case diff == "":
+			t.Logf("pecatest: %s matches its recording %s", c.name, c.path)
+		default:
+			t.Errorf("pecatest: %s differs from its recording %s (-recorded +got):\n%s%s",
+				c.name, c.path, diff, c.fixLine("Record it again", cache.Regenerate))
+		}
+	case errors.Is(err, iofs.ErrNotExist) && c.access.CanWrite():
+		c.record(got)
+	case errors.Is(err, iofs.ErrNotExist):
+		t.Errorf("pecatest: %s is not recorded (%s does not exist) and %s forbids writing it.\n%s",
+			c.name, c.path, c.src.describe(c.access), c.fixLine("Record it", cache.ReadExecuteWrite))
+	case errors.Is(err, cache.ErrCorrupt) && c.access.CanWrite():
+		t.Logf("pecatest: %s: %s cannot be decoded (%v); recording it again", c.name, c.path, corruptCause(err))
+		c.record(got)
+	case errors.Is(err, cache.ErrCorrupt):
+		t.Errorf("pecatest: %s: %s cannot be decoded with the %s codec: %v.\n%s",
+			c.name, c.path, c.store.Codec().Name(), corruptCause(err), c.fixLine("Record it again", cache.ReadExecuteWrite))
+	default:
+		t.Errorf("pecatest: %s: %v", c.name, err)
+	}
+}
+
+// call is what one call of Memo or Golden works with.
+type call struct {
+	t      TB
+	set    settings
+	access cache.Access
+	src    source
+	key    string // the key in the store
+	name   string // the entry as messages name it
+	path   string // its file
+	store  *cache.Store
+
+	mu     sync.Mutex
+	events []cache.Event
+}
+
+func newCall(t TB, name, fn string, opts []Option, defaultCodec cache.Codec) (*call, error) {
+	if h, ok := t.(helper); ok {
+		h.Helper()
+	}
+	set := settings{dir: DefaultDir, codec: defaultCodec}
+	for _, opt := range opts {
+		opt(&set)
+	}
+	if set.fsys == nil {
+		set.fsys = osFs
+	}
+	if name == "" {
+		return nil, fmt.Errorf("pecatest: %s of %s: the name of the entry is empty", fn, t.Name())
+	}
+	access, src, err := resolveAccess(set.access)
+	if err != nil {
+		return nil, fmt.Errorf("pecatest: %s of %s: %w", fn, t.Name()+"/"+name, err)
+	}
+	c := &call{t: t, set: set, access: access, src: src, key: t.Name() + "/" + name, name: t.Name() + "/" + name}
+	if set.shared {
+		c.key, c.name = name, name+" (shared)"
+	}
+	c.store, err = cache.NewStore(set.dir, cache.WithFs(set.fsys), cache.WithAccess(access), cache.WithCodec(set.codec),
+		cache.WithObserver(func(e cache.Event) {
+			c.mu.Lock()
+			c.events = append(c.events, e)
+			c.mu.Unlock()
+		}))
+	if err != nil {
+		return nil, fmt.Errorf("pecatest: %s of %s: %w", fn, c.name, err)
+	}
+	if c.path, err = c.store.Path(c.key); err != nil {
+		return nil, fmt.Errorf("pecatest: %s of %s: %w", fn, c.name, err)
+	}
+	return c, nil
+}
+
+// osFs is the real filesystem, shared so that every call on it is known to
+// be on one disk.
+var osFs = afero.NewOsFs()
+
+// logEvents reports in the test log what the cache did. It runs after Do
+// returns, in Memo's frame, so the log points at the test's line rather than
+// into the cache.
+func (c *call) logEvents(ranHere bool) {
+	if h, ok := c.t.(helper); ok {
+		h.Helper()
+	}
+	c.mu.Lock()
+	events := c.events
+	c.mu.Unlock()
+	wrote := false
+	for _, e := range events {
+		if e.Kind == cache.EventWrite {
+			wrote = true
+		}
+	}
+	for _, e := range events {
+		switch e.Kind {
+		case cache.EventHit:
+			c.t.Logf("pecatest: replayed %s from %s", c.name, c.path)
+		case cache.EventCorrupt:
+			if c.access.CanExecute() {
+				c.t.Logf("pecatest: %s cannot be decoded (%v); computing %s again", c.path, e.Err, c.name)
+			}
+		case cache.EventExecute:
+			switch {
+			case !ranHere:
+				c.t.Logf("pecatest: %s was computed earlier in this test binary; reusing it", c.name)
+			case !wrote:
+				c.t.Logf("pecatest: computed %s; %s does not write it to %s", c.name, c.src.describe(c.access), c.path)
+			}
+		case cache.EventWrite:
+			c.t.Logf("pecatest: recorded %s in %s", c.name, c.path)
+		}
+	}
+}
+
+// failMemo fails the test with the message for err, an error of cache.Do;
+// fnErr is what the test's function returned.
+func (c *call) failMemo(err, fnErr error) {
+	if h, ok := c.t.(helper); ok {
+		h.Helper()
+	}
+	switch {
+	case fnErr != nil && errors.Is(err, fnErr):
+		c.t.Fatalf("pecatest: computing %s failed: %v", c.name, fnErr)
+	case errors.Is(err, cache.ErrNotCached):
+		c.t.Fatalf("pecatest: %s is not recorded (%s does not exist) and %s forbids executing it.\n%s",
+			c.name, c.path, c.src.describe(c.access), c.fixLine("Record it", cache.ReadExecuteWrite))
+	case errors.Is(err, cache.ErrCorrupt):
+		c.t.Fatalf("pecatest: %s: %s cannot be decoded with the %s codec: %v; %s forbids computing it again.\n%s",
+			c.name, c.path, c.store.Codec().Name(), corruptCause(err), c.src.describe(c.access), c.fixLine("Record it again", cache.ReadExecuteWrite))
+	default:
+		c.t.Fatalf("pecatest: %s: %v", c.name, err)
+	}
+}
+
+// fixLine returns the line that says how to fix a failure by running the
+// test with access a.
+func (c *call) fixLine(verb string, a cache.Access) string {
+	return howTo(verb, c.t.Name(), a, c.src)
+}
+
+// record writes got as the entry and logs it, or fails the test.
+func (c *call) record(got any) {
+	if h, ok := c.t.(helper); ok {
+		h.Helper()
+	}
+	if err := c.store.Write(c.key, got); err != nil {
+		c.t.Errorf("pecatest: %s: %v", c.name, err)
+		return
+	}
+	c.t.Logf("pecatest: recorded %s in %s", c.name, c.path)
+}
+
+// corruptCause returns the decoding error inside err, an ErrCorrupt error.
+func corruptCause(err error) error {
+	var u interface{ Unwrap() []error }
+	if errors.As(err, &u) {
+		for _, e := range u.Unwrap() {
+			if e != cache.ErrCorrupt {
+				return e
+			}
+		}
+	}
+	return err
+}
+
+// helper is the method of testing.TB that marks a function as a helper. It
+// must be called by each function between the test and the t.Logf or
+// t.Errorf: marking is per calling frame, so it cannot be factored out.
+type helper interface{ Helper() }
+
+// isRaw reports whether values of t are stored verbatim by Golden.
+func isRaw(t reflect.Type) bool {
+	return t.Kind() == reflect.String || t.Kind() == reflect.Slice && t.Elem() == reflect.TypeOf(byte(0))
+}
+
+// exportAll makes go-cmp compare unexported fields rather than panic on them.
+var exportAll = cmp.Exporter(func(reflect.Type) bool { return true })
+
+// goldenDiff returns the difference between the recording and got.
+func goldenDiff(want, got any, opts []cmp.Option) (diff string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("cannot compare with the recording: %v", p)
+		}
+	}()
+	return cmp.Diff(want, got, append([]cmp.Option{exportAll}, opts...)...), nil
+}
+
+// memoKey identifies an entry's file across the calls of a test binary.
+type memoKey struct {
+	disk any
+	path string
+}
+
+type realDisk struct{}
+
+// onceValue holds the encoding of a value computed once in this process.
+type onceValue struct {
+	mu   sync.Mutex
+	data []byte
+	done bool
+}
+
+var memos sync.Map // memoKey → *onceValue
+
+// processMemo returns the record of c's entry for this test binary, or nil
+// when its filesystem cannot be told apart from others.
+func (c *call) processMemo() *onceValue {
+	key := memoKey{path: c.path}
+	switch {
+	case c.set.fsys == osFs:
+		abs, err := filepath.Abs(c.path)
+		if err != nil {
+			return nil
+		}
+		key = memoKey{realDisk{}, abs}
+	case reflect.TypeOf(c.set.fsys).Comparable():
+		key.disk = c.set.fsys
+	default:
+		return nil
+	}
+	v, _ := memos.LoadOrStore(key, new(onceValue))
+	return v.(*onceValue)
+}
+
+// computeOnce runs fn unless it already ran for this entry in this process,
+// in which case it decodes a fresh copy of that value.
+func computeOnce[T any](once *onceValue, codec cache.Codec, fn func() (T, error)) (T, error) {
+	if once == nil {
+		return fn()
+	}
+	once.mu.Lock()
+	defer once.mu.Unlock()
+	var v T
+	if once.done {
+		err := codec.Unmarshal(once.data, &v)
+		return v, err
+	}
+	v, err := fn()
+	if err != nil {
+		return v, err
+	}
+	if data, err := codec.Marshal(v); err == nil {
+		once.data, once.done = data, true
+	}
+	return v, nil
+}
