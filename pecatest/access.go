@@ -44,10 +44,13 @@ func (f *accessFlag) Set(s string) error {
 
 var theFlag = new(accessFlag)
 
-func init() {
-	// Another copy of this package (a vendored one, say) may have
-	// registered the flag first; flag.Var would panic on a second
-	// registration, so read that one's value instead (see flagAccess).
+func init() { registerFlag() }
+
+// registerFlag defines -pecapiku.access on the default flag set. Another copy
+// of this package (a vendored one, say) may have defined it first; flag.Var
+// would panic on a second definition, so then that one's value is read
+// instead (see flagAccess).
+func registerFlag() {
 	if flag.Lookup(FlagName) == nil {
 		flag.Var(theFlag, FlagName, "access letters for pecapiku fixtures: r read, e execute, w write (rew, re, r, ew or e); overrides "+cache.EnvAccess)
 	}

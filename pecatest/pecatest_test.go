@@ -2,6 +2,7 @@ package pecatest
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	iofs "io/fs"
 	"math"
@@ -551,6 +552,33 @@ func TestAccessFlag(t *testing.T) {
 	assert.Assert(t, !f.set)
 	assert.NilError(t, f.Set("we"))
 	assert.Equal(t, f.String(), "ew")
+}
+
+// TestFlagDefinedElsewhere covers a -pecapiku.access flag that another
+// package defined first: registering again must not panic, and its value is
+// honoured and validated.
+func TestFlagDefinedElsewhere(t *testing.T) {
+	clearAccess(t)
+	saved := flag.CommandLine
+	t.Cleanup(func() { flag.CommandLine = saved })
+	flag.CommandLine = flag.NewFlagSet("other", flag.ContinueOnError)
+	value := flag.String(FlagName, "", "defined by someone else")
+	registerFlag() // must not panic
+
+	got, src, err := resolveAccess(0)
+	assert.NilError(t, err)
+	assert.Equal(t, got, cache.ReadExecuteWrite, "an unset flag is no access")
+	assert.Equal(t, src, fromDefault)
+
+	*value = "we"
+	got, src, err = resolveAccess(0)
+	assert.NilError(t, err)
+	assert.Equal(t, got, cache.Regenerate)
+	assert.Equal(t, src, fromFlag)
+
+	*value = "wr"
+	_, _, err = resolveAccess(0)
+	assert.ErrorContains(t, err, `-pecapiku.access=wr: cache: invalid access "wr": w without e`)
 }
 
 func TestRunPattern(t *testing.T) {
