@@ -235,27 +235,12 @@ type Entry struct {
 
 // List returns the entries of the store, in lexical order of their paths. It
 // skips the files of package fs (temporary files of an interrupted write, for
-// instance) and lists nothing, without error, when the directory does not
-// exist.
+// instance; see [Store.Leftovers]) and lists nothing, without error, when the
+// directory does not exist.
 func (s *Store) List() ([]Entry, error) {
 	var entries []Entry
-	if _, err := s.fsys.Stat(s.dir); errors.Is(err, iofs.ErrNotExist) {
-		return nil, nil
-	}
-	err := afero.Walk(s.fsys, s.dir, func(path string, info iofs.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if path == s.dir {
-			return nil
-		}
+	err := s.walk(func(path string, info iofs.FileInfo) error {
 		if fs.Reserved(path) {
-			if info.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !info.Mode().IsRegular() {
 			return nil
 		}
 		rel, err := filepath.Rel(s.dir, path)
@@ -274,6 +259,72 @@ func (s *Store) List() ([]Entry, error) {
 		return nil, fmt.Errorf("cache: list %s: %w", s.dir, err)
 	}
 	return entries, nil
+}
+
+// Leftovers returns the temporary files that interrupted writes left in the
+// store (see [fs.IsTemp]), in lexical order. They never replaced an entry, no
+// read or write of the store trips over them, and [Store.Remove] removes
+// them.
+func (s *Store) Leftovers() ([]string, error) {
+	var paths []string
+	err := s.walk(func(path string, info iofs.FileInfo) error {
+		if fs.IsTemp(path) {
+			paths = append(paths, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cache: list %s: %w", s.dir, err)
+	}
+	return paths, nil
+}
+
+// walk calls f for each regular file under the store's directory, in lexical
+// order, skipping directories whose names are reserved by package fs. A
+// missing directory has no files.
+func (s *Store) walk(f func(path string, info iofs.FileInfo) error) error {
+	if _, err := s.fsys.Stat(s.dir); errors.Is(err, iofs.ErrNotExist) {
+		return nil
+	}
+	return afero.Walk(s.fsys, s.dir, func(path string, info iofs.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if path != s.dir && info.IsDir() && fs.Reserved(path) {
+			return filepath.SkipDir
+		}
+		if !info.Mode().IsRegular() {
+			return nil
+		}
+		return f(path, info)
+	})
+}
+
+// Remove removes the file at path, an entry or a leftover of the store as
+// [Store.List] and [Store.Leftovers] report them, and then each directory
+// above it that is left empty, up to but not including the store's
+// directory. A path outside the store's directory is refused. Without w,
+// Remove fails with [ErrForbidden].
+func (s *Store) Remove(path string) error {
+	rel, err := filepath.Rel(s.dir, path)
+	if err != nil || !filepath.IsLocal(rel) {
+		return fmt.Errorf("cache: remove %s: not inside the store %s", path, s.dir)
+	}
+	if !s.access.CanWrite() {
+		return fmt.Errorf("cache: remove %s: %w: access %q has no w", path, ErrForbidden, s.access)
+	}
+	if err := s.fsys.Remove(path); err != nil {
+		return fmt.Errorf("cache: remove %s: %w", path, err)
+	}
+	for dir := filepath.Dir(path); dir != s.dir && strings.HasPrefix(dir, s.dir); dir = filepath.Dir(dir) {
+		if names, err := afero.ReadDir(s.fsys, dir); err != nil || len(names) > 0 {
+			break
+		}
+		if err := s.fsys.Remove(dir); err != nil {
+			break // a directory someone else just filled is not an error
+		}
+	}
+	return nil
 }
 
 // codecOf returns the codec whose extension path has, the store's own first.
