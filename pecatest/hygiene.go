@@ -200,10 +200,14 @@ func checkUnused(w io.Writer, prune bool) error {
 		return nil
 	}
 	var b strings.Builder
+	files, were := "fixture files", "were"
+	if len(unused) == 1 {
+		files, were = "fixture file", "was"
+	}
 	if prune {
-		fmt.Fprintf(&b, "pecatest: removed %d fixture files that no test used:\n", len(unused))
+		fmt.Fprintf(&b, "pecatest: removed %d %s that no test used:\n", len(unused), files)
 	} else {
-		fmt.Fprintf(&b, "pecatest: %d fixture files were used by no test:\n", len(unused))
+		fmt.Fprintf(&b, "pecatest: %d %s %s used by no test:\n", len(unused), files, were)
 	}
 	for _, p := range unused {
 		fmt.Fprintf(&b, "\t%s\n", relative(p))

@@ -121,14 +121,14 @@ func TestCheckUnusedReport(t *testing.T) {
 
 	var out bytes.Buffer
 	assert.NilError(t, checkUnused(&out, false))
-	assert.Assert(t, strings.Contains(out.String(), "fixture files were used by no test:\n\t"+orphan+"\n"), out.String())
+	assert.Assert(t, strings.Contains(out.String(), "1 fixture file was used by no test:\n\t"+orphan+"\n"), out.String())
 	assert.Assert(t, strings.HasSuffix(out.String(), "Remove them with: PECAPIKU_PRUNE=1 go test ./pecatest\n"), out.String())
 	_, err := os.Stat(orphan)
 	assert.NilError(t, err, "reporting removes nothing")
 
 	out.Reset()
 	assert.NilError(t, checkUnused(&out, true))
-	assert.Assert(t, strings.Contains(out.String(), "fixture files that no test used:\n\t"+orphan+"\n"), out.String())
+	assert.Assert(t, strings.Contains(out.String(), "removed 1 fixture file that no test used:\n\t"+orphan+"\n"), out.String())
 	_, err = os.Stat(orphan)
 	assert.Assert(t, os.IsNotExist(err))
 }
