@@ -481,3 +481,29 @@ func TestFuncAcrossProcesses(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, len(entries), 3)
 }
+
+// TestReadmeMemoizing checks that the code of the README's section
+// "Memoizing functions" is the body of ExampleFunc, so that it compiles and
+// prints what the example says.
+func TestReadmeMemoizing(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	assert.NilError(t, err)
+	_, section, ok := strings.Cut(string(readme), "\n## Memoizing functions\n")
+	assert.Assert(t, ok, "README.md has no section \"## Memoizing functions\"")
+	_, block, ok := strings.Cut(section, "```go\n")
+	assert.Assert(t, ok, "the section has no go block")
+	block, _, ok = strings.Cut(block, "```\n")
+	assert.Assert(t, ok, "the go block does not end")
+
+	source, err := os.ReadFile("func_example_test.go")
+	assert.NilError(t, err)
+	_, body, ok := strings.Cut(string(source), "\nfunc ExampleFunc() {\n")
+	assert.Assert(t, ok, "func_example_test.go has no ExampleFunc")
+	body, _, ok = strings.Cut(body, "\t// Output:\n")
+	assert.Assert(t, ok, "ExampleFunc has no output")
+	lines := strings.SplitAfter(body, "\n")
+	for i, line := range lines {
+		lines[i] = strings.TrimPrefix(line, "\t")
+	}
+	assert.Equal(t, block, strings.Join(lines, ""), "README.md's block differs from the body of ExampleFunc; copy one onto the other")
+}
