@@ -1,0 +1,200 @@
+// Package bench holds what the benchmarks of pecapiku's packages share: a
+// value whose encoding has a chosen size, and the timing of one of our paths
+// against its floor (the least any implementation must do) in the same run.
+// Only _test.go files import it.
+//
+// # Ratios
+//
+// [Pair] calls our path and the floor alternately, b.N times each, timing
+// every call, and reports ns/op as our path's mean time, floor-ns/op as the
+// floor's, and x-floor as the sum of our times over the sum of the floor's.
+// Alternating (ours then floor on even iterations, floor then ours on odd
+// ones) puts both under the same load, caches and garbage collector, which on
+// a shared machine matters more than the absolute figures. B/op and
+// allocs/op, when -benchmem asks for them, are those of both calls together.
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Record is the element of the values the benchmarks store: the mix of
+// fields a fixture typically holds.
+type Record struct {
+	ID     int64
+	Name   string
+	Score  float64
+	Tags   []string
+	Active bool
+}
+
+// Records returns records whose indented JSON (as the json codec writes it)
+// is about size bytes, the same records for the same size.
+func Records(size int) []Record {
+	r := rand.New(rand.NewPCG(1, uint64(size)))
+	words := []string{"alpha", "beta", "gamma", "delta", "epsilon", "zeta"}
+	one := func(i int) Record {
+		tags := make([]string, 1+r.IntN(3))
+		for j := range tags {
+			tags[j] = words[r.IntN(len(words))]
+		}
+		return Record{ID: int64(i), Name: "record-" + strconv.Itoa(i), Score: r.Float64() * 1000, Tags: tags, Active: r.IntN(2) == 0}
+	}
+	sample := make([]Record, 64)
+	for i := range sample {
+		sample[i] = one(i)
+	}
+	data, _ := json.MarshalIndent(sample, "", "  ")
+	n := max(1, size*len(sample)/len(data))
+	recs := make([]Record, n)
+	for i := range recs {
+		recs[i] = one(i)
+	}
+	return recs
+}
+
+// Sizes are the value sizes of the hit and write benchmarks.
+var Sizes = []struct {
+	Name  string
+	Bytes int
+}{{"1KB", 1 << 10}, {"64KB", 64 << 10}, {"1MB", 1 << 20}}
+
+// Pair times ours and floor alternately; see the package documentation.
+func Pair(b *testing.B, ours, floor func()) {
+	b.Helper()
+	PairTimed(b, "x-floor", timed(ours), timed(floor))
+}
+
+func timed(f func()) func() time.Duration {
+	return func() time.Duration {
+		t0 := time.Now()
+		f()
+		return time.Since(t0)
+	}
+}
+
+// PairTimed is [Pair] for calls that time themselves, leaving out what they
+// do before or after the part measured; the ratio is reported under unit.
+func PairTimed(b *testing.B, unit string, ours, floor func() time.Duration) {
+	b.Helper()
+	var tOurs, tFloor time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i%2 == 0 {
+			tOurs += ours()
+			tFloor += floor()
+		} else {
+			tFloor += floor()
+			tOurs += ours()
+		}
+	}
+	b.StopTimer()
+	Report(b, unit, tOurs, tFloor, b.N)
+}
+
+// Report reports the mean times of n calls of ours and of the floor that
+// took tOurs and tFloor in all, and their ratio under unit.
+func Report(b *testing.B, unit string, tOurs, tFloor time.Duration, n int) {
+	b.ReportMetric(float64(tOurs.Nanoseconds())/float64(n), "ns/op")
+	b.ReportMetric(float64(tFloor.Nanoseconds())/float64(n), "floor-ns/op")
+	b.ReportMetric(float64(tOurs)/float64(tFloor), unit)
+}
+
+// Parallel is [Pair] under b.RunParallel: each goroutine calls ours and
+// floor alternately. ours and floor get the index of the goroutine, from 0.
+func Parallel(b *testing.B, ours, floor func(g int)) {
+	b.Helper()
+	var tOurs, tFloor, calls atomic.Int64
+	var next atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		g := int(next.Add(1) - 1)
+		var o, f time.Duration
+		n := 0
+		for i := 0; pb.Next(); i++ {
+			t0 := time.Now()
+			if i%2 == 0 {
+				ours(g)
+				t1 := time.Now()
+				floor(g)
+				o, f = o+t1.Sub(t0), f+time.Since(t1)
+			} else {
+				floor(g)
+				t1 := time.Now()
+				ours(g)
+				f, o = f+t1.Sub(t0), o+time.Since(t1)
+			}
+			n++
+		}
+		tOurs.Add(int64(o))
+		tFloor.Add(int64(f))
+		calls.Add(int64(n))
+	})
+	b.StopTimer()
+	// Per call as each goroutine saw it; the ratio is what matters.
+	Report(b, "x-floor", time.Duration(tOurs.Load()), time.Duration(tFloor.Load()), int(calls.Load()))
+}
+
+// HeapOf returns the bytes allocated on the heap while f runs, with the
+// garbage collector off: an upper bound of how much f adds to the heap at its
+// peak (exact when f keeps what it allocates, as a read does).
+func HeapOf(f func()) uint64 {
+	old := debug.SetGCPercent(-1)
+	defer debug.SetGCPercent(old)
+	runtime.GC()
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	f()
+	runtime.ReadMemStats(&m1)
+	return m1.TotalAlloc - m0.TotalAlloc
+}
+
+// PeakRSS returns the peak resident set size of the process while f runs, in
+// bytes, by resetting the kernel's high-water mark (Linux's
+// /proc/self/clear_refs) and reading it back (VmHWM in /proc/self/status). It
+// returns 0 where that is not possible. The heap the process had freed
+// before f is returned to the system first, so that it does not count.
+func PeakRSS(f func()) uint64 {
+	runtime.GC()
+	debug.FreeOSMemory()
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		f()
+		return 0
+	}
+	f()
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb uint64
+			if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb); err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}
+
+// Enabled reports whether the environment variable env is set to a true
+// value, for the benchmarks too large or too slow to run by default; when
+// not, it skips b with the command that runs them.
+func Enabled(b *testing.B, env string) bool {
+	b.Helper()
+	if on, _ := strconv.ParseBool(os.Getenv(env)); on {
+		return true
+	}
+	b.Skipf("skipped by default (memory, time); run with %s=1", env)
+	return false
+}
