@@ -6,12 +6,14 @@
 // # Ratios
 //
 // [Pair] calls our path and the floor alternately, b.N times each, timing
-// every call, and reports ns/op as our path's mean time, floor-ns/op as the
-// floor's, and x-floor as the sum of our times over the sum of the floor's.
-// Alternating (ours then floor on even iterations, floor then ours on odd
-// ones) puts both under the same load, caches and garbage collector, which on
-// a shared machine matters more than the absolute figures. B/op and
-// allocs/op, when -benchmem asks for them, are those of both calls together.
+// every call, and reports ns/op as the median time of our path's calls,
+// floor-ns/op as the median of the floor's, and x-floor as the first over
+// the second. Alternating (ours then floor on even iterations, floor then
+// ours on odd ones) puts both under the same load, caches and garbage
+// collector, and medians leave out the calls that another process on a
+// shared machine stretched: on such a machine the ratio matters more than
+// the absolute figures. B/op and allocs/op, when -benchmem asks for them,
+// are those of both calls together.
 package bench
 
 import (
@@ -21,8 +23,10 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -87,62 +91,73 @@ func timed(f func()) func() time.Duration {
 // do before or after the part measured; the ratio is reported under unit.
 func PairTimed(b *testing.B, unit string, ours, floor func() time.Duration) {
 	b.Helper()
-	var tOurs, tFloor time.Duration
+	tOurs, tFloor := make([]time.Duration, b.N), make([]time.Duration, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if i%2 == 0 {
-			tOurs += ours()
-			tFloor += floor()
+			tOurs[i] = ours()
+			tFloor[i] = floor()
 		} else {
-			tFloor += floor()
-			tOurs += ours()
+			tFloor[i] = floor()
+			tOurs[i] = ours()
 		}
 	}
 	b.StopTimer()
-	Report(b, unit, tOurs, tFloor, b.N)
+	Report(b, unit, tOurs, tFloor)
 }
 
-// Report reports the mean times of n calls of ours and of the floor that
-// took tOurs and tFloor in all, and their ratio under unit.
-func Report(b *testing.B, unit string, tOurs, tFloor time.Duration, n int) {
-	b.ReportMetric(float64(tOurs.Nanoseconds())/float64(n), "ns/op")
-	b.ReportMetric(float64(tFloor.Nanoseconds())/float64(n), "floor-ns/op")
-	b.ReportMetric(float64(tOurs)/float64(tFloor), unit)
+// Report reports the median times of the calls of ours and of the floor,
+// and their ratio under unit.
+func Report(b *testing.B, unit string, tOurs, tFloor []time.Duration) {
+	o, f := median(tOurs), median(tFloor)
+	b.ReportMetric(float64(o.Nanoseconds()), "ns/op")
+	b.ReportMetric(float64(f.Nanoseconds()), "floor-ns/op")
+	b.ReportMetric(float64(o)/float64(f), unit)
+}
+
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	if len(d)%2 == 1 {
+		return d[len(d)/2]
+	}
+	return (d[len(d)/2-1] + d[len(d)/2]) / 2
 }
 
 // Parallel is [Pair] under b.RunParallel: each goroutine calls ours and
 // floor alternately. ours and floor get the index of the goroutine, from 0.
 func Parallel(b *testing.B, ours, floor func(g int)) {
 	b.Helper()
-	var tOurs, tFloor, calls atomic.Int64
+	var mu sync.Mutex
+	var tOurs, tFloor []time.Duration
 	var next atomic.Int64
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		g := int(next.Add(1) - 1)
-		var o, f time.Duration
-		n := 0
+		var o, f []time.Duration
 		for i := 0; pb.Next(); i++ {
 			t0 := time.Now()
 			if i%2 == 0 {
 				ours(g)
 				t1 := time.Now()
 				floor(g)
-				o, f = o+t1.Sub(t0), f+time.Since(t1)
+				o, f = append(o, t1.Sub(t0)), append(f, time.Since(t1))
 			} else {
 				floor(g)
 				t1 := time.Now()
 				ours(g)
-				f, o = f+t1.Sub(t0), o+time.Since(t1)
+				f, o = append(f, t1.Sub(t0)), append(o, time.Since(t1))
 			}
-			n++
 		}
-		tOurs.Add(int64(o))
-		tFloor.Add(int64(f))
-		calls.Add(int64(n))
+		mu.Lock()
+		tOurs, tFloor = append(tOurs, o...), append(tFloor, f...)
+		mu.Unlock()
 	})
 	b.StopTimer()
 	// Per call as each goroutine saw it; the ratio is what matters.
-	Report(b, "x-floor", time.Duration(tOurs.Load()), time.Duration(tFloor.Load()), int(calls.Load()))
+	Report(b, "x-floor", tOurs, tFloor)
 }
 
 // HeapOf returns the bytes allocated on the heap while f runs, with the
