@@ -252,8 +252,12 @@ func reflectNew(v any) any {
 	return reflect.New(reflect.TypeOf(v)).Interface()
 }
 
-// write writes data as the entry at path.
+// write writes data as the entry at path, refusing a path that a symbolic
+// link inside the store would lead outside of it.
 func (s *Store) write(path string, data []byte) error {
+	if err := fs.CheckUnder(s.fsys, s.dir, path); err != nil {
+		return err
+	}
 	return fs.WriteAtomic(s.fsys, path, data)
 }
 
