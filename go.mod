@@ -3,9 +3,13 @@ module github.com/pecapiku/pecapiku
 go 1.23.0
 
 require (
+	github.com/gofrs/flock v0.12.1
 	github.com/google/go-cmp v0.7.0
 	github.com/spf13/afero v1.15.0
 	gotest.tools/v3 v3.5.2
 )
 
-require golang.org/x/text v0.28.0 // indirect
+require (
+	golang.org/x/sys v0.22.0 // indirect
+	golang.org/x/text v0.28.0 // indirect
+)
