@@ -88,21 +88,26 @@ type Event struct {
 //
 // Concurrent calls for one entry of one disk, in the same process, execute fn
 // once: the others wait and each decodes its own copy of the value, so a
-// caller may change what it got without affecting the others.
+// caller may change what it got without affecting the others. On the real
+// filesystem, with w, the same holds across processes: a process that misses
+// an entry takes a lock of that entry (a flock(2) lock on a file under
+// os.TempDir(), never in the store) before it executes fn, and one that
+// waited for the lock reads the entry the other wrote instead of executing
+// fn again (with r; with ew it executes after the other, as regenerating
+// asks). The lock goes with the process that holds it, however that process
+// ends. A hit takes no lock.
 func Do[T any](s *Store, key string, fn func() (T, error)) (T, error) {
 	var zero T
 	path, err := s.Path(key)
 	if err != nil {
 		return zero, err
 	}
-	corrupt := false
 	if s.access.CanRead() {
 		v, err := readValue[T](s, key, path)
 		switch {
 		case err == nil:
 			return v, nil
 		case errors.Is(err, ErrCorrupt) && s.access.CanExecute():
-			corrupt = true
 		case errors.Is(err, iofs.ErrNotExist):
 		default:
 			return zero, err
@@ -115,10 +120,19 @@ func Do[T any](s *Store, key string, fn func() (T, error)) (T, error) {
 
 	var mine T
 	data, leader, err := flights.do(s.flightKey(path), func() ([]byte, error) {
-		if s.access.CanRead() && !corrupt {
-			// Another caller may have stored it since this one looked.
+		unlock, err := s.lockEntry(path)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		if s.access.CanRead() {
+			// Another caller, in this process or another, may have
+			// stored it since this one looked; a corrupt entry may have
+			// been rewritten.
 			if data, err := fs.ReadFile(s.fsys, path); err == nil {
-				if err := s.decode(key, path, data, &mine); err == nil {
+				var stored T // not mine: a failed decode can leave part of a value
+				if err := s.decode(key, path, data, &stored); err == nil {
+					mine = stored
 					s.notify(Event{Kind: EventHit, Key: key, Path: path})
 					return data, nil
 				}
@@ -237,7 +251,11 @@ func roundTripDiff(v, back any) (diff string, err error) {
 			err = fmt.Errorf("cannot compare the value with its replay: %v", p)
 		}
 	}()
-	if cmp.Equal(v, back, roundTripOptions...) {
+	// reflect.DeepEqual is the fast path: it compares a []byte of
+	// megabytes with bytes.Equal where go-cmp walks it byte by byte (seconds
+	// for a few megabytes), and when it reports equal so would go-cmp, which
+	// differs only in using Equal methods and in treating NaNs as equal.
+	if reflect.DeepEqual(v, back) || cmp.Equal(v, back, roundTripOptions...) {
 		return "", nil
 	}
 	return cmp.Diff(v, back, roundTripOptions...), nil
@@ -248,8 +266,12 @@ func reflectNew(v any) any {
 	return reflect.New(reflect.TypeOf(v)).Interface()
 }
 
-// write writes data as the entry at path.
+// write writes data as the entry at path, refusing a path that a symbolic
+// link inside the store would lead outside of it.
 func (s *Store) write(path string, data []byte) error {
+	if err := fs.CheckUnder(s.fsys, s.dir, path); err != nil {
+		return err
+	}
 	return fs.WriteAtomic(s.fsys, path, data)
 }
 
