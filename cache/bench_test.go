@@ -20,7 +20,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/pecapiku/pecapiku/cache"
 	"github.com/pecapiku/pecapiku/internal/bench"
@@ -176,27 +175,27 @@ func BenchmarkScale(b *testing.B) {
 	}
 	fail := mustNot[[]bench.Record](b)
 	compute := func() ([]bench.Record, error) { return value, nil }
-	hit := func(n int) func() time.Duration {
+	hit := func(n int) func() bench.Time {
 		r := rand.New(rand.NewPCG(2, uint64(n)))
-		return func() time.Duration {
+		return func() bench.Time {
 			key := scaleKey(r.IntN(n))
-			t0 := time.Now()
+			t0 := bench.Start()
 			_, err := cache.Do(stores[n], key, fail)
-			d := time.Since(t0)
+			d := bench.Since(t0)
 			if err != nil {
 				b.Fatal(err)
 			}
 			return d
 		}
 	}
-	miss := func(n int) func() time.Duration {
+	miss := func(n int) func() bench.Time {
 		i := 0
-		return func() time.Duration {
+		return func() bench.Time {
 			i++
 			key := "entries/new-" + strconv.Itoa(i)
-			t0 := time.Now()
+			t0 := bench.Start()
 			_, err := cache.Do(stores[n], key, compute)
-			d := time.Since(t0)
+			d := bench.Since(t0)
 			if err != nil {
 				b.Fatal(err)
 			}
