@@ -68,6 +68,7 @@ import (
 	"errors"
 	"fmt"
 	iofs "io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"sync"
@@ -317,6 +318,27 @@ type call struct {
 
 	mu     sync.Mutex
 	events []cache.Event
+
+	wd string // the working directory, once c.abs has asked for it
+}
+
+// abs returns path as an absolute path, as filepath.Abs does, but asks for
+// the working directory (two stat calls in os.Getwd) once per call of Memo
+// or Golden rather than once per path: three lookups were a quarter of the
+// cost of replaying a small fixture. The working directory is not kept
+// longer, since a test may change it.
+func (c *call) abs(path string) (string, error) {
+	if filepath.IsAbs(path) {
+		return filepath.Clean(path), nil
+	}
+	if c.wd == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		c.wd = wd
+	}
+	return filepath.Join(c.wd, path), nil
 }
 
 func newCall(t TB, name, fn string, opts []Option, defaultCodec cache.Codec) (*call, error) {
@@ -494,7 +516,7 @@ var memos sync.Map // memoKey → *onceValue
 func (c *call) diskKey() (memoKey, bool) {
 	switch {
 	case c.set.fsys == osFs:
-		abs, err := filepath.Abs(c.path)
+		abs, err := c.abs(c.path)
 		return memoKey{realDisk{}, abs}, err == nil
 	case reflect.TypeOf(c.set.fsys).Comparable():
 		return memoKey{c.set.fsys, c.path}, true
