@@ -18,6 +18,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"testing"
 
@@ -314,7 +315,9 @@ func BenchmarkParallel(b *testing.B) {
 }
 
 // EnvBenchLarge enables BenchmarkLarge, which needs about 1.5 GB of memory
-// and a minute.
+// and a minute. Set to "ours", it makes BenchmarkLarge read each value with
+// Do only, b.N times, reporting nothing else: for measuring the peak RSS of
+// a process that does just that, with /usr/bin/time -v.
 const EnvBenchLarge = "PECAPIKU_BENCH_LARGE"
 
 // BenchmarkLarge: a hit on a 256 MB []byte under the raw codec and on a
@@ -325,8 +328,13 @@ const EnvBenchLarge = "PECAPIKU_BENCH_LARGE"
 // from /proc/self/status after resetting it). Run it with
 //
 //	PECAPIKU_BENCH_LARGE=1 go test -run '^$' -bench Large -benchtime 3x ./cache
+//
+// and the peak RSS of a process that only reads the raw value with
+//
+//	go test -c -o cache.test ./cache
+//	PECAPIKU_BENCH_LARGE=ours /usr/bin/time -v ./cache.test -test.run '^$' -test.bench Large/raw -test.benchtime 3x
 func BenchmarkLarge(b *testing.B) {
-	if !bench.Enabled(b, EnvBenchLarge) {
+	if os.Getenv(EnvBenchLarge) != "ours" && !bench.Enabled(b, EnvBenchLarge) {
 		return
 	}
 	b.Run("raw=256MB", func(b *testing.B) {
@@ -412,6 +420,13 @@ func BenchmarkLarge(b *testing.B) {
 // largeReport reports the heap and peak RSS of one call of ours and of
 // floor, then their times.
 func largeReport(b *testing.B, size int, ours, floor func()) {
+	if os.Getenv(EnvBenchLarge) == "ours" {
+		for i := 0; i < b.N; i++ {
+			ours()
+			runtime.GC()
+		}
+		return
+	}
 	mb := float64(size) / (1 << 20)
 	rssOurs, rssFloor := bench.PeakRSS(ours), bench.PeakRSS(floor)
 	heapOurs, heapFloor := bench.HeapOf(ours), bench.HeapOf(floor)
