@@ -50,6 +50,9 @@ func KeyPath(key string) (string, error) {
 	if key == "" {
 		return "", fmt.Errorf("fs: %w: the key is empty", ErrInvalidKey)
 	}
+	if allKept(key) {
+		return key, nil
+	}
 	segs := strings.Split(key, "/")
 	for i, s := range segs {
 		segs[i] = segment(s)
@@ -90,6 +93,21 @@ func segment(s string) string {
 	}
 	sum := sha256.Sum256([]byte(s))
 	return out + "~" + hex.EncodeToString(sum[:])[:hashLen]
+}
+
+// allKept reports whether segment leaves every segment of key as it is, so
+// that KeyPath is key itself, without splitting and joining it.
+func allKept(key string) bool {
+	for {
+		seg, rest, more := strings.Cut(key, "/")
+		if !kept(seg) {
+			return false
+		}
+		if !more {
+			return true
+		}
+		key = rest
+	}
 }
 
 // kept reports whether segment leaves s as it is, which it does for most
