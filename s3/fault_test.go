@@ -70,6 +70,7 @@ func failingServer(t *testing.T, status int, code string) string {
 // value is computed and not stored, with r alone the error names the
 // bucket, the key and the operation. No server is needed.
 func TestUnreachable(t *testing.T) {
+	t.Parallel()
 	servers := []struct {
 		name     string
 		endpoint func(t *testing.T) string

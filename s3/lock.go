@@ -134,4 +134,3 @@ func hostname() string {
 	}
 	return h
 }
-

@@ -106,7 +106,7 @@ type Fs struct {
 	endpoint string
 
 	mu      sync.Mutex
-	pending map[string]*mem.FileData             // temporary files of fs.WriteAtomic, by relative name
+	pending map[string]*mem.FileData            // temporary files of fs.WriteAtomic, by relative name
 	listed  map[string]map[string]iofs.FileInfo // the last listing of each directory, for LstatIfPossible
 	dirs    map[string]time.Time                // directories seen lately, and when
 	noLocks bool                                // the service rejected a conditional write
