@@ -2,14 +2,17 @@ package s3_test
 
 import (
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/spf13/afero"
 	"gotest.tools/v3/assert"
 
 	"github.com/pecapiku/pecapiku/cache"
@@ -66,9 +69,10 @@ func failingServer(t *testing.T, status int, code string) string {
 	return srv.URL
 }
 
-// TestUnreachable runs Do against servers that cannot serve: with e the
-// value is computed and not stored, with r alone the error names the
-// bucket, the key and the operation. No server is needed.
+// TestUnreachable runs Do, through a local copy, against servers that
+// cannot serve: with e the value is computed and not stored, with r alone
+// the error names the bucket, the key and the operation. No server is
+// needed.
 func TestUnreachable(t *testing.T) {
 	t.Parallel()
 	servers := []struct {
@@ -86,8 +90,9 @@ func TestUnreachable(t *testing.T) {
 		t.Run(srv.name, func(t *testing.T) {
 			endpoint := srv.endpoint(t)
 			client := staticClient(endpoint, "key", "secret", 300*time.Millisecond)
-			fsys, err := s3.New("fixtures", "ci", s3.WithClient(client))
+			bucket, err := s3.New("fixtures", "ci", s3.WithClient(client))
 			assert.NilError(t, err)
+			fsys := s3.NewReadThrough(bucket, afero.NewMemMapFs())
 			t.Run("with e", func(t *testing.T) {
 				var events []cache.Event
 				store, err := cache.NewStore("entries", cache.WithFs(fsys), cache.WithAccess(cache.ReadExecuteWrite),
@@ -167,4 +172,52 @@ func TestConfigurationErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNoConditionalWrites runs Do against a service that answers 501 Not
+// Implemented to If-None-Match: the entry is computed and stored without a
+// lock, and the lock is not tried again.
+func TestNoConditionalWrites(t *testing.T) {
+	var mu sync.Mutex
+	var requests []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests = append(requests, r.Method+" "+r.URL.Path+map[bool]string{true: " If-None-Match", false: ""}[r.Header.Get("If-None-Match") != ""])
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/xml")
+		switch {
+		case r.Method == http.MethodPut && r.Header.Get("If-None-Match") != "":
+			w.WriteHeader(http.StatusNotImplemented)
+			w.Write([]byte(`<Error><Code>NotImplemented</Code><Message>conditional writes</Message></Error>`))
+		case r.Method == http.MethodPut:
+			io.Copy(io.Discard, r.Body)
+			w.Header().Set("ETag", `"1"`)
+		case r.URL.Query().Has("list-type"):
+			w.Write([]byte(`<ListBucketResult><Name>fixtures</Name><KeyCount>0</KeyCount><IsTruncated>false</IsTruncated></ListBucketResult>`))
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`<Error><Code>NoSuchKey</Code><Message>none</Message></Error>`))
+		}
+	}))
+	defer srv.Close()
+	fsys, err := s3.New("fixtures", "ci", s3.WithClient(staticClient(srv.URL, "key", "secret", 5*time.Second)))
+	assert.NilError(t, err)
+	store, err := cache.NewStore("entries", cache.WithFs(fsys), cache.WithAccess(cache.ReadExecuteWrite))
+	assert.NilError(t, err)
+	for _, key := range []string{"a", "b"} {
+		got, err := cache.Do(store, key, func() (string, error) { return "computed " + key, nil })
+		assert.NilError(t, err)
+		assert.Equal(t, got, "computed "+key)
+	}
+	var locks, puts int
+	for _, r := range requests {
+		switch {
+		case strings.HasSuffix(r, "If-None-Match"):
+			locks++
+		case strings.HasPrefix(r, "PUT"):
+			puts++
+		}
+	}
+	assert.Equal(t, locks, 1, "requests: %q", requests)
+	assert.Equal(t, puts, 2, "requests: %q", requests)
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/afero"
 	"github.com/spf13/afero/mem"
+
+	"github.com/pecapiku/pecapiku/cache"
 )
 
 // errReadOnly is the error of writing to a file opened for reading.
@@ -225,7 +227,10 @@ func (w *writeFile) Name() string { return w.name }
 
 // Close uploads the content, unless the file is a temporary file of
 // fs.WriteAtomic, with a single PUT: the object appears whole or, on an
-// error, not at all.
+// error, not at all. A file opened with os.O_EXCL is uploaded with
+// If-None-Match: *, and fails with io/fs's ErrExist when the object was
+// created meanwhile (on a service without conditional writes, the check at
+// open time is the only one).
 func (w *writeFile) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -241,6 +246,12 @@ func (w *writeFile) Close() error {
 		return nil
 	}
 	err := w.fs.putObject(w.rel, data, w.excl)
+	if w.excl && err != nil && !errors.Is(err, errPrecondition) && !errors.Is(err, cache.ErrUnavailable) &&
+		!errors.Is(err, ErrAccessDenied) && !errors.Is(err, ErrNoSuchBucket) {
+		// No conditional writes here: the check when the file was opened
+		// is all there is.
+		err = w.fs.putObject(w.rel, data, false)
+	}
 	if errors.Is(err, errPrecondition) {
 		err = iofs.ErrExist
 	}

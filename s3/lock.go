@@ -25,8 +25,9 @@ var _ cache.EntryLocker = (*Fs)(nil)
 // [cache.Do]: it creates the object ".<base>.lock" next to it with
 // If-None-Match: *, and while another process holds that lock it waits,
 // polling every 50 ms to 1 s. It returns once the lock is held, or at once,
-// with a function that does nothing, when the service does not support
-// conditional writes.
+// with a function that does nothing, when the service refuses conditional
+// writes (501 Not Implemented, or any other refusal but a denied access or
+// a missing bucket).
 //
 // The returned function deletes the lock. Until then a goroutine rewrites it
 // every third of the lease ([WithLockLease]); a lock that was not rewritten
@@ -50,13 +51,15 @@ func (f *Fs) LockEntry(name string) (unlock func(), err error) {
 		switch {
 		case err == nil:
 			return f.holdLock(lockRel, body), nil
-		case errors.Is(err, errNotImplemented):
+		case errors.Is(err, cache.ErrUnavailable) || errors.Is(err, ErrAccessDenied) || errors.Is(err, ErrNoSuchBucket):
+			return nil, err
+		case !errors.Is(err, errPrecondition):
+			// 501 Not Implemented, or another refusal of If-None-Match:
+			// this service has no conditional writes, so no locks.
 			f.mu.Lock()
 			f.noLocks = true
 			f.mu.Unlock()
 			return func() {}, nil
-		case !errors.Is(err, errPrecondition):
-			return nil, err
 		}
 		stale, err := f.lockIsStale(key)
 		if err != nil {

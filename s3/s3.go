@@ -47,11 +47,11 @@
 // wait, then read the stored value instead of executing. The holder rewrites
 // the lock every third of the lease (30 s by default, [WithLockLease]); a
 // lock not rewritten for a lease was left by a process that stopped, and is
-// taken over. AWS S3 (since August 2024), MinIO, Ceph RGW (Squid) and the
-// Versity gateway support conditional writes. Where a service rejects them
-// (501 Not Implemented) every process executes and the last write wins; a
-// service that ignores the header gives every process the lock, with the
-// same result.
+// taken over. AWS S3 (since August 2024), MinIO and the Versity gateway
+// support conditional writes; this module's tests check the gateway. Where a
+// service rejects them (501 Not Implemented) every process executes and the
+// last write wins; a service that ignores the header gives every process
+// the lock, with the same result.
 //
 // # Errors
 //
@@ -129,12 +129,12 @@ func WithClient(client *awss3.Client) Option { return func(s *settings) { s.clie
 // WithTimeout sets how long a request waits to connect to the server and
 // for the start of its answer before it fails, wrapping
 // [cache.ErrUnavailable]; the default is 30 seconds. It does not limit how
-// long a large object takes to transfer.
+// long a large object takes to transfer. A d <= 0 keeps the default.
 func WithTimeout(d time.Duration) Option { return func(s *settings) { s.timeout = d } }
 
 // WithLockLease sets how long an entry's lock is held without being
 // rewritten before other processes take it over; the holder rewrites it
-// every third of that. The default is 30 seconds.
+// every third of that. The default is 30 seconds; a d <= 0 keeps it.
 func WithLockLease(d time.Duration) Option { return func(s *settings) { s.lease = d } }
 
 // DefaultTimeout and DefaultLockLease are the defaults of [WithTimeout] and
@@ -158,6 +158,12 @@ func New(bucket, prefix string, opts ...Option) (*Fs, error) {
 	set := settings{timeout: DefaultTimeout, lease: DefaultLockLease}
 	for _, opt := range opts {
 		opt(&set)
+	}
+	if set.timeout <= 0 {
+		set.timeout = DefaultTimeout
+	}
+	if set.lease <= 0 {
+		set.lease = DefaultLockLease
 	}
 	if bucket == "" {
 		return nil, errors.New("s3: the bucket name is empty")
@@ -311,7 +317,13 @@ func (f *Fs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, erro
 	}
 	var existing []byte
 	if flag&os.O_TRUNC == 0 || flag&os.O_EXCL != 0 || flag&os.O_CREATE == 0 {
-		data, err := f.getAll(r)
+		var data []byte
+		var err error
+		if flag&os.O_TRUNC == 0 {
+			data, err = f.getAll(r) // the content is kept
+		} else {
+			_, err = f.headObject(r) // only whether it exists matters
+		}
 		exists := err == nil
 		switch {
 		case err != nil && !errors.Is(err, iofs.ErrNotExist):
