@@ -54,6 +54,7 @@ type Error struct {
 	kind   error // cache.ErrUnavailable, ErrAccessDenied, ErrNoSuchBucket, errPrecondition, ... or nil
 }
 
+// Error returns "s3: <Op> s3://<Bucket>/<Key>: <why>".
 func (e *Error) Error() string {
 	return fmt.Sprintf("s3: %s s3://%s/%s: %s", e.Op, e.Bucket, e.Key, e.reason)
 }
