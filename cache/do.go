@@ -47,6 +47,10 @@ const (
 	EventExecute
 	// EventWrite: the value was written to Event.Path.
 	EventWrite
+	// EventUnavailable: the store could not be reached (Event.Err wraps
+	// [ErrUnavailable]) and e is granted, so the function is executed and
+	// its value is not stored.
+	EventUnavailable
 )
 
 func (k EventKind) String() string {
@@ -59,6 +63,8 @@ func (k EventKind) String() string {
 		return "execute"
 	case EventWrite:
 		return "write"
+	case EventUnavailable:
+		return "unavailable"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
@@ -68,7 +74,7 @@ type Event struct {
 	Kind EventKind
 	Key  string
 	Path string
-	Err  error // for EventCorrupt, the decoding error
+	Err  error // the decoding error of EventCorrupt, the store's error of EventUnavailable
 }
 
 // Do returns the value stored under key in s, or computes it with fn, as the
@@ -80,7 +86,10 @@ type Event struct {
 //     without e, and is treated as missing with it;
 //   - otherwise fn is called; with w its value is encoded, checked to decode
 //     to an equal value ([ErrRoundTrip] if not) and written atomically to
-//     [Store.Path] of key.
+//     [Store.Path] of key;
+//   - a store that cannot be reached ([ErrUnavailable]) is an error without
+//     e; with e, fn is called and its value returned without being stored,
+//     and an [EventUnavailable] reports it.
 //
 // An error from fn is returned wrapped and nothing is written; a panic in fn
 // propagates and nothing is written. When the value was computed but could
@@ -88,14 +97,17 @@ type Event struct {
 //
 // Concurrent calls for one entry of one disk, in the same process, execute fn
 // once: the others wait and each decodes its own copy of the value, so a
-// caller may change what it got without affecting the others.
+// caller may change what it got without affecting the others. With access
+// rew on a filesystem that is an [EntryLocker], such as an S3 bucket that
+// supports conditional writes, so do the calls of other processes and
+// machines.
 func Do[T any](s *Store, key string, fn func() (T, error)) (T, error) {
 	var zero T
 	path, err := s.Path(key)
 	if err != nil {
 		return zero, err
 	}
-	corrupt := false
+	corrupt, unavailable := false, false
 	if s.access.CanRead() {
 		v, err := readValue[T](s, key, path)
 		switch {
@@ -104,6 +116,9 @@ func Do[T any](s *Store, key string, fn func() (T, error)) (T, error) {
 		case errors.Is(err, ErrCorrupt) && s.access.CanExecute():
 			corrupt = true
 		case errors.Is(err, iofs.ErrNotExist):
+		case errors.Is(err, ErrUnavailable) && s.access.CanExecute():
+			unavailable = true
+			s.notify(Event{Kind: EventUnavailable, Key: key, Path: path, Err: err})
 		default:
 			return zero, err
 		}
@@ -115,7 +130,19 @@ func Do[T any](s *Store, key string, fn func() (T, error)) (T, error) {
 
 	var mine T
 	data, leader, err := flights.do(s.flightKey(path), func() ([]byte, error) {
-		if s.access.CanRead() && !corrupt {
+		if !unavailable {
+			unlock, err := s.lockEntry(path)
+			switch {
+			case errors.Is(err, ErrUnavailable):
+				unavailable = true
+				s.notify(Event{Kind: EventUnavailable, Key: key, Path: path, Err: err})
+			case err != nil:
+				return nil, err
+			default:
+				defer unlock()
+			}
+		}
+		if s.access.CanRead() && !corrupt && !unavailable {
 			// Another caller may have stored it since this one looked.
 			if data, err := fs.ReadFile(s.fsys, path); err == nil {
 				if err := s.decode(key, path, data, &mine); err == nil {
@@ -133,11 +160,16 @@ func Do[T any](s *Store, key string, fn func() (T, error)) (T, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s.access.CanWrite() {
-			if err := s.write(path, data); err != nil {
+		if s.access.CanWrite() && !unavailable {
+			err := s.write(path, data)
+			switch {
+			case errors.Is(err, ErrUnavailable):
+				s.notify(Event{Kind: EventUnavailable, Key: key, Path: path, Err: err})
+			case err != nil:
 				return data, err
+			default:
+				s.notify(Event{Kind: EventWrite, Key: key, Path: path})
 			}
-			s.notify(Event{Kind: EventWrite, Key: key, Path: path})
 		}
 		return data, nil
 	})
@@ -237,7 +269,10 @@ func roundTripDiff(v, back any) (diff string, err error) {
 			err = fmt.Errorf("cannot compare the value with its replay: %v", p)
 		}
 	}()
-	if cmp.Equal(v, back, roundTripOptions...) {
+	// reflect.DeepEqual compares every field too and is far faster than
+	// go-cmp on large values (an 8 MiB []byte: milliseconds, not seconds);
+	// go-cmp decides the cases it does not (NaN) and writes the diff.
+	if reflect.DeepEqual(v, back) || cmp.Equal(v, back, roundTripOptions...) {
 		return "", nil
 	}
 	return cmp.Diff(v, back, roundTripOptions...), nil
