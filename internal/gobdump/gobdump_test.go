@@ -267,7 +267,7 @@ func TestCheckRejects(t *testing.T) {
 	}{
 		{"empty", nil, "gob: the stream ends before its value"},
 		{"two values", two.Bytes(), "gob: the stream holds more than one value: 2"},
-		{"trailing byte", append(append([]byte{}, one...), 0x01), "cut off"},
+		{"trailing byte", append(append([]byte{}, one...), 0x01), "a message claims 1 bytes, only 0 follow"},
 		{"trailing zero", append(append([]byte{}, one...), 0x00), "empty message"},
 		{"not gob", []byte("{\"json\": true}\n"), "gob: offset"},
 		{"type id below 64", []byte{0x03, 0x03, 0x00, 0x00}, "type id 2 is gob's own"},

@@ -261,7 +261,7 @@ func (r *reader) typeID() typeID { return typeID(r.int64()) }
 func (r *reader) count(what string, perItem int) int {
 	n := r.uint64()
 	if n > uint64(r.remaining()/perItem) {
-		r.truncated("%s of %d claimed, only %d bytes follow", what, n, r.remaining())
+		r.truncated("%d %s claimed, only %d bytes follow", n, what, r.remaining())
 	}
 	return int(n)
 }
@@ -302,7 +302,7 @@ func (r *reader) loadBlock() int {
 		r.errorf("empty message")
 	}
 	if n > uint64(r.remaining()) {
-		r.truncated("a message of %d bytes is cut off after %d", n, r.remaining())
+		r.truncated("a message claims %d bytes, only %d follow", n, r.remaining())
 	}
 	return r.off + int(n)
 }
