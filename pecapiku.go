@@ -11,8 +11,9 @@
 //     -pecapiku.access flag, the PECAPIKU_ACCESS environment variable or CI
 //     detection.
 //   - [github.com/pecapiku/pecapiku/cache]: the engine, for any program:
-//     access letters, codecs (JSON, gob, raw), the Store, and Do, the
-//     read→execute→write algorithm.
+//     access letters, codecs (JSON, gob, raw), the Store, Do, the
+//     read→execute→write algorithm, and Func, which memoizes a function by
+//     its argument.
 //   - [github.com/pecapiku/pecapiku/fs]: atomic writes and safe paths over
 //     [github.com/spf13/afero].
 //
@@ -40,5 +41,6 @@
 // package under test, one file per entry, meant to be committed so that a
 // team shares them and CI replays them; package-wide entries sit at
 // testdata/.pecapiku/<name>.json. In programs, any directory given to
-// cache.NewStore.
+// cache.NewStore, or one under the user's cache directory (or
+// $PECAPIKU_DIR) given to cache.NewUserStore.
 package pecapiku

@@ -40,6 +40,23 @@
 // with [ErrRoundTrip] and a diff. A stored entry that cannot be decoded is
 // [ErrCorrupt] without e, and a miss, recomputed and (with w) overwritten,
 // with it.
+//
+// # Memoizing functions
+//
+// [Func] wraps a function of one argument so that each distinct argument is
+// computed once and stored under <dir>/<name>/, one file per key; the key is
+// derived from the argument's value (see [Func] for the rules, which hold in
+// every process, on every platform and with every Go version), chosen with
+// [KeyFunc] or fixed with [ConstKey]. [SingleValue] wraps a function without
+// arguments. [Version] and [MaxAge] invalidate entries, [EntryKey] names
+// them, and [NewUserStore] puts a program's store in the user's cache
+// directory.
+//
+//	store, err := cache.NewUserStore("embeddings")
+//	...
+//	embed, err := cache.Func(store, "embed", embedText)
+//	...
+//	vector, err := embed("hello") // computed once, then read from disk
 package cache
 
 import (

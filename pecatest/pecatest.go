@@ -49,6 +49,13 @@
 //	does not exist) and access "r" (the default on CI, since CI=true) forbids executing it.
 //	Record it with: PECAPIKU_ACCESS=rew go test -run '^TestReport$' ./report
 //
+// # Fixture hygiene
+//
+// With [Run] in TestMain, a full, passing run reports the fixtures no test
+// used (left behind by a renamed or deleted test) and PECAPIKU_PRUNE=1
+// deletes them; PECAPIKU_VERIFY=1 makes Memo execute its function as well
+// and fail when the recording has drifted from a fresh value (see [Memo]).
+//
 // # Parallel tests
 //
 // Within one test binary, an entry's function runs at most once, however
@@ -117,9 +124,9 @@ func WithDir(dir string) Option { return func(s *settings) { s.dir = dir } }
 // WithFs puts the fixtures on fsys instead of the real filesystem.
 func WithFs(fsys afero.Fs) Option { return func(s *settings) { s.fsys = fsys } }
 
-// WithCmpOptions adds go-cmp options to the comparison of [Golden], such as
-// cmpopts.EquateApprox or cmpopts.IgnoreFields. Unexported fields are always
-// compared.
+// WithCmpOptions adds go-cmp options to the comparisons of [Golden] and of
+// Memo's drift verification, such as cmpopts.EquateApprox or
+// cmpopts.IgnoreFields. Unexported fields are always compared.
 func WithCmpOptions(opts ...cmp.Option) Option {
 	return func(s *settings) { s.cmpOpts = append(s.cmpOpts, opts...) }
 }
@@ -140,6 +147,15 @@ func WithCmpOptions(opts ...cmp.Option) Option {
 // test with a diff and nothing is written. An error from fn fails the test
 // with that error; a panic in fn propagates; neither writes anything. fn runs
 // at most once per entry in a test binary, and each caller gets its own copy.
+//
+// # Drift verification
+//
+// With PECAPIKU_VERIFY=1 or -pecapiku.verify, a recorded entry is also
+// checked against a fresh value of fn, compared with go-cmp and the options
+// of [WithCmpOptions]: when they differ, because the world the fixture
+// recorded has changed, the test fails with the diff (-recorded +fresh) and
+// the command that records it again. Verification writes nothing and returns
+// the recorded value; it needs an access with r and e.
 func Memo[T any](t TB, name string, fn func() (T, error), opts ...Option) T {
 	if h, ok := t.(helper); ok {
 		h.Helper()
@@ -149,6 +165,11 @@ func Memo[T any](t TB, name string, fn func() (T, error), opts ...Option) T {
 	if err != nil {
 		t.Fatalf("%v", err)
 		return zero
+	}
+	if switchOn(verifyFlagName, EnvVerify) {
+		if v, done := verifyDrift(c, fn); done {
+			return v
+		}
 	}
 	once := c.processMemo()
 	var fnErr error
@@ -232,6 +253,57 @@ func Golden[T any](t TB, name string, got T, opts ...Option) {
 	}
 }
 
+// verifyDrift compares the recording of c's entry with a fresh value of fn,
+// once per entry in a test binary, and fails the test when they differ. It
+// reports whether it handled the call: a missing or corrupt recording is left
+// to Memo's usual path.
+func verifyDrift[T any](c *call, fn func() (T, error)) (T, bool) {
+	if h, ok := c.t.(helper); ok {
+		h.Helper()
+	}
+	var recorded T
+	if !c.access.CanRead() || c.store.Read(c.key, &recorded) != nil {
+		return recorded, false
+	}
+	if !c.access.CanExecute() {
+		c.t.Errorf("pecatest: %s: drift verification (%s) executes the function, which %s forbids; give it access \"re\" as well (%s=re)",
+			c.name, EnvVerify, c.src.describe(c.access), cache.EnvAccess)
+		return recorded, true
+	}
+	v := new(verification)
+	if key, ok := c.diskKey(); ok {
+		r, _ := verifications.LoadOrStore(key, v)
+		v = r.(*verification)
+	}
+	v.once.Do(func() {
+		fresh, err := fn()
+		if err != nil {
+			v.err = err
+			return
+		}
+		v.diff, v.err = goldenDiff(recorded, fresh, c.set.cmpOpts)
+	})
+	switch {
+	case v.err != nil:
+		c.t.Errorf("pecatest: verifying %s: %v", c.name, v.err)
+	case v.diff != "":
+		c.t.Errorf("pecatest: %s has drifted: a fresh computation differs from its recording %s (-recorded +fresh):\n%s%s",
+			c.name, c.path, v.diff, c.fixLine("Record it again", cache.Regenerate))
+	default:
+		c.t.Logf("pecatest: verified %s: a fresh computation matches %s", c.name, c.path)
+	}
+	return recorded, true
+}
+
+// verification is the outcome of verifying one entry, computed once.
+type verification struct {
+	once sync.Once
+	diff string
+	err  error
+}
+
+var verifications sync.Map // memoKey → *verification
+
 // call is what one call of Memo or Golden works with.
 type call struct {
 	t      TB
@@ -281,6 +353,7 @@ func newCall(t TB, name, fn string, opts []Option, defaultCodec cache.Codec) (*c
 	if c.path, err = c.store.Path(c.key); err != nil {
 		return nil, fmt.Errorf("pecatest: %s of %s: %w", fn, c.name, err)
 	}
+	c.track()
 	return c, nil
 }
 
@@ -416,20 +489,24 @@ type onceValue struct {
 
 var memos sync.Map // memoKey → *onceValue
 
-// processMemo returns the record of c's entry for this test binary, or nil
-// when its filesystem cannot be told apart from others.
-func (c *call) processMemo() *onceValue {
-	key := memoKey{path: c.path}
+// diskKey identifies c's entry file across the calls of this test binary; it
+// reports false when c's filesystem cannot be told apart from others.
+func (c *call) diskKey() (memoKey, bool) {
 	switch {
 	case c.set.fsys == osFs:
 		abs, err := filepath.Abs(c.path)
-		if err != nil {
-			return nil
-		}
-		key = memoKey{realDisk{}, abs}
+		return memoKey{realDisk{}, abs}, err == nil
 	case reflect.TypeOf(c.set.fsys).Comparable():
-		key.disk = c.set.fsys
-	default:
+		return memoKey{c.set.fsys, c.path}, true
+	}
+	return memoKey{}, false
+}
+
+// processMemo returns the record of c's entry for this test binary, or nil
+// when its filesystem cannot be told apart from others.
+func (c *call) processMemo() *onceValue {
+	key, ok := c.diskKey()
+	if !ok {
 		return nil
 	}
 	v, _ := memos.LoadOrStore(key, new(onceValue))

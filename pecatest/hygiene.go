@@ -1,0 +1,268 @@
+package pecatest
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pecapiku/pecapiku/cache"
+)
+
+// Environment variables and flags of fixture hygiene.
+const (
+	// EnvVerify, when true, makes Memo check recorded fixtures for drift:
+	// see [Memo]. The flag -pecapiku.verify does the same.
+	EnvVerify = "PECAPIKU_VERIFY"
+	// EnvPrune, when true, makes [Run] delete the fixtures no test used.
+	// The flag -pecapiku.prune does the same.
+	EnvPrune = "PECAPIKU_PRUNE"
+	// EnvUsed names a file to which every Memo and Golden call on the real
+	// filesystem appends the store and the entry it used, one
+	// "store\t<dir>" and one "entry\t<file>" line with absolute paths, so
+	// that a tool running go test (the pecapiku command's prune) can tell
+	// the fixtures in use from the orphans.
+	EnvUsed = "PECAPIKU_USED"
+)
+
+const (
+	verifyFlagName = "pecapiku.verify"
+	pruneFlagName  = "pecapiku.prune"
+)
+
+func init() {
+	if flag.Lookup(verifyFlagName) == nil {
+		flag.Bool(verifyFlagName, false, "check recorded fixtures for drift: execute each Memo's function and compare with the recording; same as "+EnvVerify+"=1")
+	}
+	if flag.Lookup(pruneFlagName) == nil {
+		flag.Bool(pruneFlagName, false, "with pecatest.Run in TestMain, delete the fixtures no test used after a full, passing run; same as "+EnvPrune+"=1")
+	}
+}
+
+// switchOn reports whether the boolean flag name or the environment variable
+// env is set to a true value.
+func switchOn(name, env string) bool {
+	if f := flag.Lookup(name); f != nil {
+		if on, err := strconv.ParseBool(f.Value.String()); err == nil && on {
+			return true
+		}
+	}
+	on, err := strconv.ParseBool(os.Getenv(env))
+	return err == nil && on
+}
+
+// usage is what the Memo and Golden calls of this test binary used on the
+// real filesystem: absolute store directories and entry files.
+var usage = struct {
+	sync.Mutex
+	stores  map[string]bool
+	entries map[string]bool
+}{stores: map[string]bool{}, entries: map[string]bool{}}
+
+// track records that c uses its entry, in this process and in the file
+// named by PECAPIKU_USED. Entries on other filesystems than the real one
+// cannot be pruned and are not tracked.
+func (c *call) track() {
+	if c.set.fsys != osFs {
+		return
+	}
+	store, err1 := filepath.Abs(c.set.dir)
+	entry, err2 := filepath.Abs(c.path)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	usage.Lock()
+	seen := usage.entries[entry]
+	usage.stores[store] = true
+	usage.entries[entry] = true
+	usage.Unlock()
+	if seen {
+		return
+	}
+	if name := os.Getenv(EnvUsed); name != "" {
+		if err := appendLine(name, "store\t"+store+"\nentry\t"+entry+"\n"); err != nil {
+			c.t.Errorf("pecatest: recording the use of %s in %s=%s: %v", c.path, EnvUsed, name, err)
+		}
+	}
+}
+
+// appendLine appends s to the file name in one write, which O_APPEND keeps
+// whole when several test binaries append at once.
+func appendLine(name, s string) error {
+	f, err := os.OpenFile(name, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(s); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// Run runs the tests of m and returns the exit code to pass to os.Exit:
+//
+//	func TestMain(m *testing.M) { os.Exit(pecatest.Run(m)) }
+//
+// After a run that passed and ran every test, it reports on standard output
+// the fixtures in the package's stores (testdata/.pecapiku, and each
+// directory given with [WithDir]) that no Memo or Golden call used, and the
+// temporary files interrupted writes left there. With PECAPIKU_PRUNE=1 or
+// -pecapiku.prune it deletes them. A run filtered with -run, -skip or -short
+// is not checked, since the tests it left out would look unused; Run says so.
+//
+// A test that skips itself (t.Skip) before calling Memo looks, to Run, like
+// a test that does not use its fixtures: prune where every test runs.
+func Run(m *testing.M) int {
+	code := m.Run()
+	if code != 0 {
+		return code
+	}
+	prune := switchOn(pruneFlagName, EnvPrune)
+	if reason := filtered(); reason != "" {
+		fmt.Fprintf(os.Stdout, "pecatest: unused fixtures not checked: %s\n", reason)
+		return code
+	}
+	if err := checkUnused(os.Stdout, prune); err != nil {
+		fmt.Fprintf(os.Stdout, "pecatest: %v\n", err)
+		return 1
+	}
+	return code
+}
+
+// filtered returns why this run did not run every test, or "".
+func filtered() string {
+	for _, f := range []struct{ name, why string }{
+		{"test.run", "the run was filtered with -run"},
+		{"test.skip", "the run was filtered with -skip"},
+		{"test.list", "tests were listed, not run"},
+		{"test.fuzz", "the run was fuzzing"},
+	} {
+		if fl := flag.Lookup(f.name); fl != nil && fl.Value.String() != "" {
+			return f.why
+		}
+	}
+	if fl := flag.Lookup("test.short"); fl != nil && fl.Value.String() == "true" {
+		return "-short may have skipped tests"
+	}
+	return ""
+}
+
+// checkUnused reports, or with prune deletes, the entries and leftovers of
+// the stores this process used (and of DefaultDir) that no call used.
+func checkUnused(w io.Writer, prune bool) error {
+	usage.Lock()
+	stores := map[string]bool{}
+	for s := range usage.stores {
+		stores[s] = true
+	}
+	used := map[string]bool{}
+	for e := range usage.entries {
+		used[e] = true
+	}
+	usage.Unlock()
+	if def, err := filepath.Abs(DefaultDir); err == nil {
+		stores[def] = true
+	}
+	dirs := make([]string, 0, len(stores))
+	for d := range stores {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	// A store inside another is listed with it: drop it.
+	var outer []string
+	for _, d := range dirs {
+		inside := false
+		for _, o := range outer {
+			inside = inside || strings.HasPrefix(d, o+string(filepath.Separator))
+		}
+		if !inside {
+			outer = append(outer, d)
+		}
+	}
+	dirs = outer
+
+	var unused []string
+	for _, dir := range dirs {
+		found, err := unusedIn(dir, used, prune)
+		unused = append(unused, found...)
+		if err != nil {
+			return err
+		}
+	}
+	if len(unused) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	files, were := "fixture files", "were"
+	if len(unused) == 1 {
+		files, were = "fixture file", "was"
+	}
+	if prune {
+		fmt.Fprintf(&b, "pecatest: removed %d %s that no test used:\n", len(unused), files)
+	} else {
+		fmt.Fprintf(&b, "pecatest: %d %s %s used by no test:\n", len(unused), files, were)
+	}
+	for _, p := range unused {
+		fmt.Fprintf(&b, "\t%s\n", relative(p))
+	}
+	if !prune {
+		fmt.Fprintf(&b, "Remove them with: %s=1 go test %s\n", EnvPrune, packageDir())
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// unusedIn returns the entries of the store at dir that are not in used, and
+// its leftovers; with prune it removes them, returning those it removed.
+func unusedIn(dir string, used map[string]bool, prune bool) ([]string, error) {
+	access := cache.ReadOnly
+	if prune {
+		access = cache.ReadExecuteWrite
+	}
+	store, err := cache.NewStore(dir, cache.WithFs(osFs), cache.WithAccess(access))
+	if err != nil {
+		return nil, err
+	}
+	entries, err := store.List()
+	if err != nil {
+		return nil, err
+	}
+	var found []string
+	for _, e := range entries {
+		if e.Codec != nil && !used[e.Path] {
+			found = append(found, e.Path)
+		}
+	}
+	leftovers, err := store.Leftovers()
+	if err != nil {
+		return nil, err
+	}
+	found = append(found, leftovers...)
+	if !prune {
+		return found, nil
+	}
+	for i, p := range found {
+		if err := store.Remove(p); err != nil {
+			return found[:i], err
+		}
+	}
+	return found, nil
+}
+
+// relative returns path relative to the working directory when it lies
+// below it.
+func relative(path string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, path); err == nil && filepath.IsLocal(rel) {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return path
+}
