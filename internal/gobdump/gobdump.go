@@ -16,7 +16,9 @@
 // so they are not in the dump either. Maps are shown in the order of the
 // stream, which is the encoder's iteration order. The values of types that
 // encode themselves (GobEncoder, BinaryMarshaler, TextMarshaler, time.Time
-// among them) are shown as the bytes their method produced.
+// among them) are shown as the bytes their method produced; a GobEncoder
+// type named Time whose bytes decode as a time.Time is shown as that time
+// too.
 package gobdump
 
 import (

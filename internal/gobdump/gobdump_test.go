@@ -51,6 +51,12 @@ type Release struct{ n int }
 func (r Release) GobEncode() ([]byte, error) { return []byte{byte(r.n)}, nil }
 func (r *Release) GobDecode(b []byte) error  { r.n = int(b[0]); return nil }
 
+// Time is not a time.Time.
+type Time struct{ n byte }
+
+func (t Time) GobEncode() ([]byte, error) { return []byte{t.n}, nil }
+func (t *Time) GobDecode(b []byte) error  { t.n = b[0]; return nil }
+
 // Blob encodes itself with MarshalBinary.
 type Blob struct{ data []byte }
 
@@ -148,7 +154,13 @@ var values = []struct {
 		name:  "time.Time",
 		v:     time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		types: []string{"Time GobEncoder"},
-		value: "Time(GobEncode: 01 00 00 00 0e e0 e9 2c a5 00 00 00 00 ff ff)",
+		value: "Time(GobEncode: 01 00 00 00 0e e0 e9 2c a5 00 00 00 00 ff ff; as a time.Time, 2026-01-02T03:04:05Z)",
+	},
+	{
+		name:  "another type named Time",
+		v:     struct{ T Time }{Time{7}},
+		types: []string{"struct { T Time }", "Time GobEncoder"},
+		value: "struct { T Time }{\n  T: Time(GobEncode: 07),\n}",
 	},
 	{
 		name:  "recursive type",

@@ -41,6 +41,7 @@ import (
 	"math"
 	"math/bits"
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -709,6 +710,15 @@ func (r *reader) encoderValue(id typeID, w *wireType) *node {
 		method, text = "MarshalText", strconv.Quote(string(data))
 	case binaryMarshalerKind:
 		method = "MarshalBinary"
+	}
+	if w.kind == gobEncoderKind && v.typ == "Time" {
+		// Most likely a time.Time, whose encoding is documented; say what
+		// it reads as, and leave the bytes, since another type may be named
+		// Time too.
+		var t time.Time
+		if t.GobDecode(data) == nil {
+			text += "; as a time.Time, " + t.Format(time.RFC3339Nano)
+		}
 	}
 	if v.typ == r.literal(w, 0) {
 		// Sent without a name, as gob sends the element type of a map or a
