@@ -1,5 +1,5 @@
 // Pecapiku lists, shows, verifies and removes the entries that pecapiku
-// stores.
+// stores, and prunes the fixtures no test uses any more.
 //
 // Install it with
 //
@@ -18,6 +18,7 @@
 //	show    print an entry
 //	verify  check that every entry decodes
 //	rm      remove entries
+//	prune   remove the entries that the tests of packages do not use
 //
 // Every command takes --help. Errors go to standard error as
 // "pecapiku: ..."; the exit status is 2 for a mistake in the command line,
@@ -81,6 +82,23 @@
 // extension inside a store: a directory named .pecapiku or one given with
 // -store. It refuses anything else, a directory among them, and then removes
 // nothing.
+//
+// # prune
+//
+//	pecapiku prune [--dry-run] [-tags TAGS] [PACKAGES]
+//
+// Prune runs go test -count=1 on PACKAGES (default ./...) with the
+// environment variable PECAPIKU_USED naming a file in which package pecatest
+// records every entry the tests read or write, streaming the tests' output.
+// When the tests pass, it removes from the testdata/.pecapiku directory of
+// every package, and from every other store the tests used, each entry no
+// test used and each leftover of an interrupted write, and prints what it
+// removed, store by store. A test that was renamed leaves its old entries
+// behind; prune removes them. When the tests fail it removes nothing.
+//
+// Tests behind build tags use their fixtures only when the tags are given:
+// pass them with -tags, or their entries look unused. With --dry-run prune
+// prints what it would remove and removes nothing.
 package main
 
 import (
@@ -115,7 +133,7 @@ type env struct {
 }
 
 // commands are the subcommands, in the order of the usage message.
-var commands = []*command{lsCommand, showCommand, verifyCommand, rmCommand}
+var commands = []*command{lsCommand, showCommand, verifyCommand, rmCommand, pruneCommand}
 
 // usageError is a mistake in the command line: exit status 2.
 type usageError struct{ msg string }
@@ -215,7 +233,8 @@ func names() string {
 }
 
 func mainUsage(w io.Writer) {
-	fmt.Fprint(w, `pecapiku lists, shows, verifies and removes the entries of pecapiku stores.
+	fmt.Fprint(w, `pecapiku lists, shows, verifies and removes the entries of pecapiku stores,
+and prunes the fixtures no test uses any more.
 
 usage: pecapiku <command> [flags] [arguments]
 
