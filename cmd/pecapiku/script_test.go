@@ -64,6 +64,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("GOSUMDB", "off")
 			env.Setenv("CI", "")
 			env.Setenv("PECAPIKU_ACCESS", "")
+			env.Setenv(envUsed, "") // the scripts' tests report to their own prune, not to one running this test
 			// Point a script's module at this working tree.
 			modFile := filepath.Join(env.WorkDir, "go.mod")
 			mod, err := os.ReadFile(modFile)
