@@ -12,9 +12,9 @@
 //
 // Gob sends the names of named types and the shapes of all types, but not
 // Go's sizes: every signed integer is an "int", every float a "float", and
-// the dump says so. Fields holding their zero value are not in a gob stream,
-// so they are not in the dump either. Maps are shown in the order of the
-// stream, which is the encoder's iteration order. The values of types that
+// the dump names them so. Fields holding their zero value are not in a gob
+// stream, so they are not in the dump either. Maps are shown in the order of
+// the stream, which is the encoder's iteration order. The values of types that
 // encode themselves (GobEncoder, BinaryMarshaler, TextMarshaler, time.Time
 // among them) are shown as the bytes their method produced; a GobEncoder
 // type named Time whose bytes decode as a time.Time is shown as that time
