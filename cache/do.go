@@ -108,7 +108,9 @@ func Do[T any](s *Store, key string, fn func() (T, error)) (T, error) {
 		case err == nil:
 			return v, nil
 		case errors.Is(err, ErrCorrupt) && s.access.CanExecute():
+			// A miss: computed again below, and overwritten with w.
 		case errors.Is(err, iofs.ErrNotExist):
+			// A miss.
 		default:
 			return zero, err
 		}
