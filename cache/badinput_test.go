@@ -325,3 +325,27 @@ func symlink(t *testing.T, target, name string) {
 		t.Skipf("cannot make symbolic links here: %v", err)
 	}
 }
+
+// TestDeleteThroughLink checks that Delete refuses to remove an entry
+// through a linked directory, which would remove a file outside the store,
+// and removes a linked entry itself, not its target.
+func TestDeleteThroughLink(t *testing.T) {
+	top := t.TempDir()
+	dir, outside := filepath.Join(top, "store"), filepath.Join(top, "outside")
+	writeFile(t, filepath.Join(outside, "linked", "entry.json"), `"outside"`)
+	writeFile(t, filepath.Join(outside, "target.json"), `"target"`)
+	symlink(t, filepath.Join(outside, "linked"), filepath.Join(dir, "TestX"))
+	symlink(t, filepath.Join(outside, "target.json"), filepath.Join(dir, "entry.json"))
+	before := snapshot(t, outside)
+	store, err := cache.NewStore(dir, cache.WithAccess(cache.ReadExecuteWrite))
+	assert.NilError(t, err)
+
+	err = store.Delete("TestX/entry")
+	assert.Assert(t, errors.Is(err, fs.ErrOutsideRoot), err)
+	assert.ErrorContains(t, err, `cache: delete "TestX/entry": fs: `+filepath.Join(dir, "TestX", "entry.json"))
+
+	assert.NilError(t, store.Delete("entry"))
+	_, err = os.Lstat(filepath.Join(dir, "entry.json"))
+	assert.Assert(t, errors.Is(err, iofs.ErrNotExist), err)
+	assert.DeepEqual(t, snapshot(t, outside), before)
+}
