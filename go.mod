@@ -3,6 +3,7 @@ module github.com/pecapiku/pecapiku
 go 1.23.0
 
 require (
+	github.com/gofrs/flock v0.12.1
 	github.com/google/go-cmp v0.7.0
 	github.com/rogpeppe/go-internal v1.14.1
 	github.com/spf13/afero v1.15.0

@@ -3,7 +3,10 @@ package cache_test
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"sort"
+	"strings"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -136,4 +139,47 @@ func TestAccessFromEnv(t *testing.T) {
 	_, _, err = cache.AccessFromEnv()
 	assert.Assert(t, errors.Is(err, cache.ErrInvalidAccess))
 	assert.ErrorContains(t, err, `PECAPIKU_ACCESS=x: cache: invalid access "x": unknown letter 'x'`)
+}
+
+// FuzzParseAccess checks, for any string, that ParseAccess either returns one
+// of the five accesses, spelled with the same letters as the input, or an
+// error wrapping ErrInvalidAccess that quotes the input; never a panic, and
+// UnmarshalText agrees. Its seed corpus runs in every go test.
+func FuzzParseAccess(f *testing.F) {
+	for _, seed := range []string{"", "r", "re", "rew", "wer", "ew", "e", "w", "rw", "rr", "rewe", "R", "r w", "ré", "\x00", "\xff", "rew\n", " rew"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := cache.ParseAccess(s)
+		var b cache.Access
+		uerr := b.UnmarshalText([]byte(s))
+		if (err == nil) != (uerr == nil) || a != b {
+			t.Fatalf("ParseAccess(%q) = %v, %v but UnmarshalText gives %v, %v", s, a, err, b, uerr)
+		}
+		if err != nil {
+			if !errors.Is(err, cache.ErrInvalidAccess) {
+				t.Fatalf("ParseAccess(%q): %v does not wrap ErrInvalidAccess", s, err)
+			}
+			if a != 0 {
+				t.Fatalf("ParseAccess(%q) failed but returned %v", s, a)
+			}
+			if !strings.Contains(err.Error(), fmt.Sprintf("%q", s)) {
+				t.Fatalf("ParseAccess(%q): the error does not quote the input: %v", s, err)
+			}
+			return
+		}
+		if !a.Valid() {
+			t.Fatalf("ParseAccess(%q) = %v, which is not valid", s, a)
+		}
+		letters := []byte(s)
+		sort.Slice(letters, func(i, j int) bool {
+			return strings.IndexByte("rew", letters[i]) < strings.IndexByte("rew", letters[j])
+		})
+		if string(letters) != a.String() {
+			t.Fatalf("ParseAccess(%q) = %v, spelled with other letters", s, a)
+		}
+		if back, err := cache.ParseAccess(a.String()); err != nil || back != a {
+			t.Fatalf("ParseAccess(%q) = %v, but its spelling parses to %v, %v", s, a, back, err)
+		}
+	})
 }

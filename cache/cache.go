@@ -245,6 +245,9 @@ func (s *Store) Delete(key string) error {
 	if !s.access.CanWrite() {
 		return s.forbidden("delete", 'w', key, path)
 	}
+	if err := fs.CheckUnder(s.fsys, s.dir, path); err != nil {
+		return fmt.Errorf("cache: delete %q: %w", key, err)
+	}
 	if err := s.fsys.Remove(path); err != nil && !errors.Is(err, iofs.ErrNotExist) {
 		return fmt.Errorf("cache: delete %q: %w", key, err)
 	}

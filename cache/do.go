@@ -98,24 +98,30 @@ type Event struct {
 // Concurrent calls for one entry of one disk, in the same process, execute fn
 // once: the others wait and each decodes its own copy of the value, so a
 // caller may change what it got without affecting the others. With access
-// rew on a filesystem that is an [EntryLocker], such as an S3 bucket that
-// supports conditional writes, so do the calls of other processes and
-// machines.
+// rew the same holds across processes, and machines, wherever the store's
+// disk can lock an entry: a process that misses an entry takes its lock
+// before it executes fn, and one that waited for the lock reads the entry the
+// other wrote instead of executing fn again. On the real filesystem the lock
+// is a flock(2) lock of a file under os.TempDir(), never in the store, and it
+// goes with the process that holds it, however that process ends; a
+// filesystem that is an [EntryLocker], such as an S3 bucket that supports
+// conditional writes, provides its own. A hit takes no lock.
 func Do[T any](s *Store, key string, fn func() (T, error)) (T, error) {
 	var zero T
 	path, err := s.Path(key)
 	if err != nil {
 		return zero, err
 	}
-	corrupt, unavailable := false, false
+	unavailable := false
 	if s.access.CanRead() {
 		v, err := readValue[T](s, key, path)
 		switch {
 		case err == nil:
 			return v, nil
 		case errors.Is(err, ErrCorrupt) && s.access.CanExecute():
-			corrupt = true
+			// A miss: computed again below, and overwritten with w.
 		case errors.Is(err, iofs.ErrNotExist):
+			// A miss.
 		case errors.Is(err, ErrUnavailable) && s.access.CanExecute():
 			unavailable = true
 			s.notify(Event{Kind: EventUnavailable, Key: key, Path: path, Err: err})
@@ -142,10 +148,14 @@ func Do[T any](s *Store, key string, fn func() (T, error)) (T, error) {
 				defer unlock()
 			}
 		}
-		if s.access.CanRead() && !corrupt && !unavailable {
-			// Another caller may have stored it since this one looked.
+		if s.access.CanRead() && !unavailable {
+			// Another caller, in this process or another, may have
+			// stored it since this one looked; a corrupt entry may have
+			// been rewritten.
 			if data, err := fs.ReadFile(s.fsys, path); err == nil {
-				if err := s.decode(key, path, data, &mine); err == nil {
+				var stored T // not mine: a failed decode can leave part of a value
+				if err := s.decode(key, path, data, &stored); err == nil {
+					mine = stored
 					s.notify(Event{Kind: EventHit, Key: key, Path: path})
 					return data, nil
 				}
@@ -269,9 +279,10 @@ func roundTripDiff(v, back any) (diff string, err error) {
 			err = fmt.Errorf("cannot compare the value with its replay: %v", p)
 		}
 	}()
-	// reflect.DeepEqual compares every field too and is far faster than
-	// go-cmp on large values (an 8 MiB []byte: milliseconds, not seconds);
-	// go-cmp decides the cases it does not (NaN) and writes the diff.
+	// reflect.DeepEqual is the fast path: it compares a []byte of
+	// megabytes with bytes.Equal where go-cmp walks it byte by byte (seconds
+	// for a few megabytes), and when it reports equal so would go-cmp, which
+	// differs only in using Equal methods and in treating NaNs as equal.
 	if reflect.DeepEqual(v, back) || cmp.Equal(v, back, roundTripOptions...) {
 		return "", nil
 	}
@@ -283,8 +294,12 @@ func reflectNew(v any) any {
 	return reflect.New(reflect.TypeOf(v)).Interface()
 }
 
-// write writes data as the entry at path.
+// write writes data as the entry at path, refusing a path that a symbolic
+// link inside the store would lead outside of it.
 func (s *Store) write(path string, data []byte) error {
+	if err := fs.CheckUnder(s.fsys, s.dir, path); err != nil {
+		return err
+	}
 	return fs.WriteAtomic(s.fsys, path, data)
 }
 

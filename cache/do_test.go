@@ -4,7 +4,6 @@ import (
 	"errors"
 	iofs "io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"gotest.tools/v3/assert"
 
 	"github.com/pecapiku/pecapiku/cache"
+	"github.com/pecapiku/pecapiku/internal/faultfs"
 )
 
 // disks returns the filesystems the store is tested on, each with the
@@ -26,56 +26,6 @@ func disks(t *testing.T) map[string]func(t *testing.T) (afero.Fs, string) {
 		"mem": func(t *testing.T) (afero.Fs, string) { return afero.NewMemMapFs(), "/work/store" },
 		"os":  func(t *testing.T) (afero.Fs, string) { return afero.NewOsFs(), filepath.Join(t.TempDir(), "store") },
 	}
-}
-
-// countingFs counts the calls that could change something on disk.
-type countingFs struct {
-	afero.Fs
-	mutations atomic.Int64
-}
-
-func (c *countingFs) count() { c.mutations.Add(1) }
-func (c *countingFs) Create(name string) (afero.File, error) {
-	c.count()
-	return c.Fs.Create(name)
-}
-func (c *countingFs) Mkdir(name string, perm os.FileMode) error {
-	c.count()
-	return c.Fs.Mkdir(name, perm)
-}
-func (c *countingFs) MkdirAll(path string, perm os.FileMode) error {
-	c.count()
-	return c.Fs.MkdirAll(path, perm)
-}
-func (c *countingFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
-	if flag&(os.O_WRONLY|os.O_RDWR|os.O_CREATE|os.O_TRUNC|os.O_APPEND) != 0 {
-		c.count()
-	}
-	return c.Fs.OpenFile(name, flag, perm)
-}
-func (c *countingFs) Remove(name string) error {
-	c.count()
-	return c.Fs.Remove(name)
-}
-func (c *countingFs) RemoveAll(path string) error {
-	c.count()
-	return c.Fs.RemoveAll(path)
-}
-func (c *countingFs) Rename(oldname, newname string) error {
-	c.count()
-	return c.Fs.Rename(oldname, newname)
-}
-func (c *countingFs) Chmod(name string, mode os.FileMode) error {
-	c.count()
-	return c.Fs.Chmod(name, mode)
-}
-func (c *countingFs) Chown(name string, uid, gid int) error {
-	c.count()
-	return c.Fs.Chown(name, uid, gid)
-}
-func (c *countingFs) Chtimes(name string, atime, mtime time.Time) error {
-	c.count()
-	return c.Fs.Chtimes(name, atime, mtime)
 }
 
 const storedJSON = `{
@@ -171,7 +121,7 @@ func TestDo(t *testing.T) {
 						assert.NilError(t, base.MkdirAll(filepath.Dir(path), 0o755))
 						assert.NilError(t, afero.WriteFile(base, path, []byte(content), 0o644))
 					}
-					counter := &countingFs{Fs: base}
+					counter := faultfs.NewCounting(base)
 					var events []cache.EventKind
 					store, err := cache.NewStore(dir, cache.WithFs(counter), cache.WithAccess(access),
 						cache.WithObserver(func(e cache.Event) {
@@ -206,7 +156,7 @@ func TestDo(t *testing.T) {
 						assert.Equal(t, string(content), w.file)
 					}
 					if !access.CanWrite() {
-						assert.Equal(t, counter.mutations.Load(), int64(0), "a store without w changed the disk")
+						assert.DeepEqual(t, counter.Mutations(), []string(nil))
 					}
 					assertNoTempFiles(t, base, dir)
 				})

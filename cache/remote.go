@@ -189,17 +189,3 @@ func openFileURL(u *url.URL) (afero.Fs, error) {
 	}
 	return afero.NewBasePathFs(afero.NewOsFs(), dir), nil
 }
-
-// lockEntry takes the lock of the entry at path when the store's filesystem
-// is an EntryLocker, for a store that reads, executes and writes.
-func (s *Store) lockEntry(path string) (unlock func(), err error) {
-	locker, ok := s.base.(EntryLocker)
-	if !ok || s.access != ReadExecuteWrite {
-		return func() {}, nil
-	}
-	unlock, err = locker.LockEntry(path)
-	if err != nil {
-		return nil, fmt.Errorf("cache: lock %s: %w", path, err)
-	}
-	return unlock, nil
-}

@@ -20,6 +20,15 @@
 // original segment to every segment it had to change, so that two different
 // keys never share a file and no key reaches outside the root.
 //
+// # Symbolic links
+//
+// Reads follow symbolic links, so an entry may be a link to a file kept
+// elsewhere. Writes never go through one: [WriteAtomic] renames its temporary
+// file over the destination, which replaces a link with a regular file and
+// leaves the link's target as it was, and [CheckUnder] refuses a destination
+// whose directories below the store's root include a link, which could lead
+// outside of it.
+//
 // # Reserved names
 //
 // Names that begin with "." are reserved for this package's own files (the
@@ -90,6 +99,56 @@ func WriteAtomic(fsys afero.Fs, name string, data []byte) error {
 		return fail("rename", err)
 	}
 	syncDir(fsys, dir)
+	return nil
+}
+
+// ErrOutsideRoot is returned, wrapped, by [CheckUnder] for a name that a
+// write or a removal could not reach without leaving the root.
+var ErrOutsideRoot = errors.New("outside the root")
+
+// CheckUnder returns an error wrapping [ErrOutsideRoot] unless writing or
+// removing name on fsys stays inside the directory root: name must be a path
+// under root (lexically, as [filepath.Rel] sees it), and no directory between
+// root and name may be a symbolic link, which could point anywhere. Root
+// itself may be a link: it is the caller's choice. Directories that do not
+// exist yet are fine, since [WriteAtomic] creates real ones; the final
+// element of name may be a link too, since WriteAtomic replaces it rather than
+// writing through it. On a filesystem that cannot tell links apart (one that
+// is not an [afero.Lstater]), only the lexical check is made.
+//
+// The check guards against links that are already there, such as links
+// committed with a store; a process that makes links inside the store while
+// another writes to it can still race it.
+func CheckUnder(fsys afero.Fs, root, name string) error {
+	rel, err := filepath.Rel(root, name)
+	if err != nil || rel == "." || !filepath.IsLocal(rel) {
+		return fmt.Errorf("fs: %s: %w %s", name, ErrOutsideRoot, root)
+	}
+	lst, ok := fsys.(afero.Lstater)
+	if !ok {
+		return nil
+	}
+	dir := root
+	for _, elem := range strings.Split(filepath.Dir(rel), string(filepath.Separator)) {
+		if elem == "." {
+			break
+		}
+		dir = filepath.Join(dir, elem)
+		info, _, err := lst.LstatIfPossible(dir)
+		if errors.Is(err, iofs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("fs: %s: %w", name, err)
+		}
+		if info.Mode()&iofs.ModeSymlink != 0 {
+			return fmt.Errorf("fs: %s: %w %s: its directory %s is a symbolic link, which pecapiku does not write through; replace the link with a directory",
+				name, ErrOutsideRoot, root, dir)
+		}
+		if !info.IsDir() {
+			return fmt.Errorf("fs: %s: %s is not a directory", name, dir)
+		}
+	}
 	return nil
 }
 

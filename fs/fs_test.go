@@ -260,3 +260,72 @@ func TestWriteAtomicFailures(t *testing.T) {
 func filepathReplace(s, dir string) string {
 	return filepath.FromSlash(strings.ReplaceAll(s, "DIR", filepath.ToSlash(dir)))
 }
+
+// TestCheckUnder covers the names a write may and may not reach from a root
+// with a symbolic link to a directory outside it, one to a file outside it,
+// and a root that is itself a link.
+func TestCheckUnder(t *testing.T) {
+	if _, err := os.Lstat("/"); err != nil {
+		t.Skip(err)
+	}
+	outside := t.TempDir()
+	top := t.TempDir()
+	root := filepath.Join(top, "root")
+	assert.NilError(t, os.MkdirAll(filepath.Join(root, "real", "deeper"), 0o755))
+	assert.NilError(t, os.WriteFile(filepath.Join(outside, "target.json"), []byte("outside\n"), 0o644))
+	if err := os.Symlink(outside, filepath.Join(root, "linkdir")); err != nil {
+		t.Skipf("cannot make symbolic links here: %v", err)
+	}
+	assert.NilError(t, os.Symlink(filepath.Join(outside, "target.json"), filepath.Join(root, "real", "linkfile.json")))
+	assert.NilError(t, os.Symlink(root, filepath.Join(top, "rootlink")))
+	assert.NilError(t, os.WriteFile(filepath.Join(root, "afile"), nil, 0o644))
+
+	fsys := afero.NewOsFs()
+	for _, tc := range []struct {
+		name, root, path string
+		want             string // "" for no error
+	}{
+		{"entry at the root", root, "e.json", ""},
+		{"entry in a real directory", root, "real/deeper/e.json", ""},
+		{"entry in a directory to be made", root, "new/sub/e.json", ""},
+		{"entry that is a link", root, "real/linkfile.json", ""},
+		{"root that is a link", filepath.Join(top, "rootlink"), "real/e.json", ""},
+		{"through a linked directory", root, "linkdir/e.json", "its directory ROOT/linkdir is a symbolic link"},
+		{"deeper through a linked directory", root, "linkdir/a/b/e.json", "its directory ROOT/linkdir is a symbolic link"},
+		{"dot dot", root, "../e.json", "outside the root"},
+		{"the root itself", root, ".", "outside the root"},
+		{"under a file", root, "afile/e.json", "not a directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := filepath.Join(tc.root, filepath.FromSlash(tc.path))
+			err := fs.CheckUnder(fsys, tc.root, name)
+			if tc.want == "" {
+				assert.NilError(t, err)
+				return
+			}
+			assert.ErrorContains(t, err, strings.ReplaceAll(tc.want, "ROOT", root))
+		})
+	}
+
+	// A write of the linked entry replaces the link, and its target is
+	// left as it was.
+	link := filepath.Join(root, "real", "linkfile.json")
+	assert.NilError(t, fs.WriteAtomic(fsys, link, []byte("inside\n")))
+	info, err := os.Lstat(link)
+	assert.NilError(t, err)
+	assert.Assert(t, info.Mode().IsRegular(), info.Mode())
+	got, err := os.ReadFile(filepath.Join(outside, "target.json"))
+	assert.NilError(t, err)
+	assert.Equal(t, string(got), "outside\n")
+}
+
+// TestCheckUnderWithoutLinks checks the lexical part on a filesystem that has
+// no symbolic links.
+func TestCheckUnderWithoutLinks(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	assert.NilError(t, fs.CheckUnder(fsys, "/store", "/store/a/b.json"))
+	assert.NilError(t, fs.CheckUnder(fsys, "store", "store/a/b.json"))
+	err := fs.CheckUnder(fsys, "/store", "/elsewhere/b.json")
+	assert.Assert(t, errors.Is(err, fs.ErrOutsideRoot), err)
+	assert.Error(t, err, "fs: /elsewhere/b.json: outside the root /store")
+}
