@@ -265,8 +265,10 @@ type Entry struct {
 	Path string
 	// Codec is the codec its extension names, or nil when the extension is
 	// not one of a codec this package or the store knows.
-	Codec   Codec
-	Size    int64
+	Codec Codec
+	// Size is the length of the file in bytes.
+	Size int64
+	// ModTime is when the file was last written.
 	ModTime time.Time
 }
 

@@ -53,6 +53,8 @@ const (
 	EventUnavailable
 )
 
+// String returns the kind's name: "hit", "corrupt", "execute", "write" or
+// "unavailable".
 func (k EventKind) String() string {
 	switch k {
 	case EventHit:
