@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/gob"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/pecapiku/pecapiku/internal/scripttest"
 )
 
 func TestMain(m *testing.M) {
@@ -24,19 +24,6 @@ func TestMain(m *testing.M) {
 // -short.
 func TestScripts(t *testing.T) {
 	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	goEnv := map[string]string{}
-	names := []string{"GOCACHE", "GOMODCACHE", "GOPATH"}
-	out, err := exec.Command("go", append([]string{"env"}, names...)...).Output()
-	if err != nil {
-		t.Fatalf("go env: %v", err)
-	}
-	for i, v := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		goEnv[names[i]] = v
-	}
-	goSum, err := os.ReadFile(filepath.Join(root, "go.sum"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,32 +41,7 @@ func TestScripts(t *testing.T) {
 			"age":   cmdAge,
 			"mkgob": cmdMkgob,
 		},
-		Setup: func(env *testscript.Env) error {
-			for k, v := range goEnv {
-				env.Setenv(k, v)
-			}
-			env.Setenv("GOPROXY", "off")
-			env.Setenv("GOFLAGS", "-mod=mod")
-			env.Setenv("GOTOOLCHAIN", "local")
-			env.Setenv("GOSUMDB", "off")
-			env.Setenv("CI", "")
-			env.Setenv("PECAPIKU_ACCESS", "")
-			env.Setenv(envUsed, "") // the scripts' tests report to their own prune, not to one running this test
-			// Point a script's module at this working tree.
-			modFile := filepath.Join(env.WorkDir, "go.mod")
-			mod, err := os.ReadFile(modFile)
-			if os.IsNotExist(err) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			mod = append(mod, []byte("\nreplace github.com/pecapiku/pecapiku => "+root+"\n")...)
-			if err := os.WriteFile(modFile, mod, 0o644); err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(env.WorkDir, "go.sum"), goSum, 0o644)
-		},
+		Setup: scripttest.Setup(t, root),
 	})
 }
 
