@@ -325,3 +325,75 @@ func symlink(t *testing.T, target, name string) {
 		t.Skipf("cannot make symbolic links here: %v", err)
 	}
 }
+
+// TestDeleteThroughLink checks that Delete refuses to remove an entry
+// through a linked directory, which would remove a file outside the store,
+// and removes a linked entry itself, not its target.
+func TestDeleteThroughLink(t *testing.T) {
+	top := t.TempDir()
+	dir, outside := filepath.Join(top, "store"), filepath.Join(top, "outside")
+	writeFile(t, filepath.Join(outside, "linked", "entry.json"), `"outside"`)
+	writeFile(t, filepath.Join(outside, "target.json"), `"target"`)
+	symlink(t, filepath.Join(outside, "linked"), filepath.Join(dir, "TestX"))
+	symlink(t, filepath.Join(outside, "target.json"), filepath.Join(dir, "entry.json"))
+	before := snapshot(t, outside)
+	store, err := cache.NewStore(dir, cache.WithAccess(cache.ReadExecuteWrite))
+	assert.NilError(t, err)
+
+	err = store.Delete("TestX/entry")
+	assert.Assert(t, errors.Is(err, fs.ErrOutsideRoot), err)
+	assert.ErrorContains(t, err, `cache: delete "TestX/entry": fs: `+filepath.Join(dir, "TestX", "entry.json"))
+
+	assert.NilError(t, store.Delete("entry"))
+	_, err = os.Lstat(filepath.Join(dir, "entry.json"))
+	assert.Assert(t, errors.Is(err, iofs.ErrNotExist), err)
+	assert.DeepEqual(t, snapshot(t, outside), before)
+}
+
+// TestFuncBadNames wraps a function under every bad key as its name, on a
+// real disk: the empty name is refused when wrapping; every other name keeps
+// its entries inside the store's directory, apart from those of every other
+// name, and replays them.
+func TestFuncBadNames(t *testing.T) {
+	top := t.TempDir()
+	dir := filepath.Join(top, "store")
+	store, err := cache.NewStore(dir, cache.WithAccess(cache.ReadExecuteWrite))
+	assert.NilError(t, err)
+	wrapped := 0
+	for _, tc := range badKeys {
+		if tc.tooLong != "" {
+			continue
+		}
+		var runs int
+		var f func(string) (string, error)
+		err := noPanic(t, "Func", func() (err error) {
+			f, err = cache.Func(store, tc.key, func(arg string) (string, error) {
+				runs++
+				return tc.name + ": " + arg, nil
+			})
+			return err
+		})
+		if tc.key == "" {
+			assert.ErrorContains(t, err, "name")
+			continue
+		}
+		assert.NilError(t, err, tc.name)
+		wrapped++
+		for i := 0; i < 2; i++ {
+			got, err := f("arg")
+			assert.NilError(t, err, tc.name)
+			assert.Equal(t, got, tc.name+": arg")
+		}
+		assert.Equal(t, runs, 1, "%s: computed again instead of replayed", tc.name)
+	}
+	files := 0
+	assert.NilError(t, filepath.Walk(top, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		files++
+		assert.Assert(t, strings.HasPrefix(p, dir+string(filepath.Separator)), "written outside the store: %s", p)
+		return nil
+	}))
+	assert.Equal(t, files, wrapped, "two names share a file")
+}

@@ -57,6 +57,17 @@
 //	embed, err := cache.Func(store, "embed", embedText)
 //	...
 //	vector, err := embed("hello") // computed once, then read from disk
+//
+// # Shared stores
+//
+// A store can live on any [afero.Fs], and the environment variable
+// [EnvStore] puts every store made without [WithFs] on a shared one:
+// PECAPIKU_STORE=s3://bucket/prefix, with the S3 support enabled by a blank
+// import of github.com/pecapiku/pecapiku/s3 (see [RegisterScheme]), or
+// PECAPIKU_STORE=file:///shared/dir for a directory. A store that cannot be
+// reached is an error wrapping [ErrUnavailable], which [Do] turns into an
+// execution when e is granted; on a filesystem that is an [EntryLocker],
+// processes that miss the same entry take turns.
 package cache
 
 import (
@@ -99,7 +110,8 @@ func WithAccess(a Access) Option { return func(s *settings) { s.access = a } }
 // WithCodec sets the codec of the store's entries; the default is [JSON].
 func WithCodec(c Codec) Option { return func(s *settings) { s.codec = c } }
 
-// WithFs puts the store on fsys; the default is the real filesystem,
+// WithFs puts the store on fsys; the default is the filesystem that
+// [EnvStore] (PECAPIKU_STORE) names, else the real filesystem,
 // [afero.NewOsFs].
 func WithFs(fsys afero.Fs) Option { return func(s *settings) { s.fsys = fsys } }
 
@@ -110,11 +122,12 @@ func WithObserver(f func(Event)) Option { return func(s *settings) { s.observer 
 
 // NewStore returns the store of the entries under dir on the filesystem of
 // [WithFs] (a relative dir is relative to the working directory of the
-// process). It touches nothing on disk: the directory is created by the first
-// write.
+// process, or to the location of PECAPIKU_STORE). It touches nothing on
+// disk: the directory is created by the first write.
 //
 // It fails when the access given with [WithAccess], or else read from
-// PECAPIKU_ACCESS, is not valid.
+// PECAPIKU_ACCESS, is not valid, and when PECAPIKU_STORE names a store that
+// cannot be opened (see [OpenURL]).
 func NewStore(dir string, opts ...Option) (*Store, error) {
 	var set settings
 	for _, opt := range opts {
@@ -137,7 +150,11 @@ func NewStore(dir string, opts ...Option) (*Store, error) {
 		set.codec = JSON
 	}
 	if set.fsys == nil {
-		set.fsys = afero.NewOsFs()
+		fsys, err := defaultFs()
+		if err != nil {
+			return nil, fmt.Errorf("cache: store %s: %w", dir, err)
+		}
+		set.fsys = fsys
 	}
 	s := &Store{
 		fsys:     set.fsys,
@@ -248,8 +265,10 @@ type Entry struct {
 	Path string
 	// Codec is the codec its extension names, or nil when the extension is
 	// not one of a codec this package or the store knows.
-	Codec   Codec
-	Size    int64
+	Codec Codec
+	// Size is the length of the file in bytes.
+	Size int64
+	// ModTime is when the file was last written.
 	ModTime time.Time
 }
 

@@ -47,8 +47,14 @@ const (
 	EventExecute
 	// EventWrite: the value was written to Event.Path.
 	EventWrite
+	// EventUnavailable: the store could not be reached (Event.Err wraps
+	// [ErrUnavailable]) and e is granted, so the function is executed and
+	// its value is not stored.
+	EventUnavailable
 )
 
+// String returns the kind's name: "hit", "corrupt", "execute", "write" or
+// "unavailable".
 func (k EventKind) String() string {
 	switch k {
 	case EventHit:
@@ -59,6 +65,8 @@ func (k EventKind) String() string {
 		return "execute"
 	case EventWrite:
 		return "write"
+	case EventUnavailable:
+		return "unavailable"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
@@ -68,7 +76,7 @@ type Event struct {
 	Kind EventKind
 	Key  string
 	Path string
-	Err  error // for EventCorrupt, the decoding error
+	Err  error // the decoding error of EventCorrupt, the store's error of EventUnavailable
 }
 
 // Do returns the value stored under key in s, or computes it with fn, as the
@@ -80,7 +88,10 @@ type Event struct {
 //     without e, and is treated as missing with it;
 //   - otherwise fn is called; with w its value is encoded, checked to decode
 //     to an equal value ([ErrRoundTrip] if not) and written atomically to
-//     [Store.Path] of key.
+//     [Store.Path] of key;
+//   - a store that cannot be reached ([ErrUnavailable]) is an error without
+//     e; with e, fn is called and its value returned without being stored,
+//     and an [EventUnavailable] reports it.
 //
 // An error from fn is returned wrapped and nothing is written; a panic in fn
 // propagates and nothing is written. When the value was computed but could
@@ -88,27 +99,34 @@ type Event struct {
 //
 // Concurrent calls for one entry of one disk, in the same process, execute fn
 // once: the others wait and each decodes its own copy of the value, so a
-// caller may change what it got without affecting the others. On the real
-// filesystem, with w, the same holds across processes: a process that misses
-// an entry takes a lock of that entry (a flock(2) lock on a file under
-// os.TempDir(), never in the store) before it executes fn, and one that
-// waited for the lock reads the entry the other wrote instead of executing
-// fn again (with r; with ew it executes after the other, as regenerating
-// asks). The lock goes with the process that holds it, however that process
-// ends. A hit takes no lock.
+// caller may change what it got without affecting the others. With access
+// rew the same holds across processes, and machines, wherever the store's
+// disk can lock an entry: a process that misses an entry takes its lock
+// before it executes fn, and one that waited for the lock reads the entry the
+// other wrote instead of executing fn again. On the real filesystem the lock
+// is a flock(2) lock of a file under os.TempDir(), never in the store, and it
+// goes with the process that holds it, however that process ends; a
+// filesystem that is an [EntryLocker], such as an S3 bucket that supports
+// conditional writes, provides its own. A hit takes no lock.
 func Do[T any](s *Store, key string, fn func() (T, error)) (T, error) {
 	var zero T
 	path, err := s.Path(key)
 	if err != nil {
 		return zero, err
 	}
+	unavailable := false
 	if s.access.CanRead() {
 		v, err := readValue[T](s, key, path)
 		switch {
 		case err == nil:
 			return v, nil
 		case errors.Is(err, ErrCorrupt) && s.access.CanExecute():
+			// A miss: computed again below, and overwritten with w.
 		case errors.Is(err, iofs.ErrNotExist):
+			// A miss.
+		case errors.Is(err, ErrUnavailable) && s.access.CanExecute():
+			unavailable = true
+			s.notify(Event{Kind: EventUnavailable, Key: key, Path: path, Err: err})
 		default:
 			return zero, err
 		}
@@ -120,12 +138,19 @@ func Do[T any](s *Store, key string, fn func() (T, error)) (T, error) {
 
 	var mine T
 	data, leader, err := flights.do(s.flightKey(path), func() ([]byte, error) {
-		unlock, err := s.lockEntry(path)
-		if err != nil {
-			return nil, err
+		if !unavailable {
+			unlock, err := s.lockEntry(path)
+			switch {
+			case errors.Is(err, ErrUnavailable):
+				unavailable = true
+				s.notify(Event{Kind: EventUnavailable, Key: key, Path: path, Err: err})
+			case err != nil:
+				return nil, err
+			default:
+				defer unlock()
+			}
 		}
-		defer unlock()
-		if s.access.CanRead() {
+		if s.access.CanRead() && !unavailable {
 			// Another caller, in this process or another, may have
 			// stored it since this one looked; a corrupt entry may have
 			// been rewritten.
@@ -147,11 +172,16 @@ func Do[T any](s *Store, key string, fn func() (T, error)) (T, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s.access.CanWrite() {
-			if err := s.write(path, data); err != nil {
+		if s.access.CanWrite() && !unavailable {
+			err := s.write(path, data)
+			switch {
+			case errors.Is(err, ErrUnavailable):
+				s.notify(Event{Kind: EventUnavailable, Key: key, Path: path, Err: err})
+			case err != nil:
 				return data, err
+			default:
+				s.notify(Event{Kind: EventWrite, Key: key, Path: path})
 			}
-			s.notify(Event{Kind: EventWrite, Key: key, Path: path})
 		}
 		return data, nil
 	})

@@ -145,7 +145,8 @@ func TestRealPermissionDenied(t *testing.T) {
 // covers, run against an entry that is present ("present"), one that is
 // missing ("missing") and one that cannot be decoded ("corrupt"). Errors are
 // expected from some (forbidden writes, entries not cached); what matters is
-// what reaches the disk. Memo, Golden and Func join this table as they come.
+// what reaches the disk. Memo and Golden have the same test in package
+// pecatest.
 var storeOps = []struct {
 	name string
 	do   func(s *cache.Store) error
@@ -168,6 +169,31 @@ var storeOps = []struct {
 	}},
 	{"Do failing", func(s *cache.Store) error {
 		_, err := cache.Do(s, "missing", func() (int, error) { return 0, errors.New("fails") })
+		return err
+	}},
+	{"Func", func(s *cache.Store) error {
+		f, err := cache.Func(s, "square", func(n int) (int, error) { return n * n, nil })
+		if err != nil {
+			return err
+		}
+		_, err = f(3)
+		return err
+	}},
+	{"Func with a constant key and a maximum age", func(s *cache.Store) error {
+		f, err := cache.Func(s, "square", func(n int) (int, error) { return n * n, nil },
+			cache.ConstKey("latest"), cache.MaxAge(time.Hour), cache.Version("2"))
+		if err != nil {
+			return err
+		}
+		_, err = f(3)
+		return err
+	}},
+	{"SingleValue", func(s *cache.Store) error {
+		f, err := cache.SingleValue(s, "answer", func() (int, error) { return 42, nil })
+		if err != nil {
+			return err
+		}
+		_, err = f()
 		return err
 	}},
 	{"Read", func(s *cache.Store) error { var v int; return s.Read("present", &v) }},

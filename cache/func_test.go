@@ -431,14 +431,14 @@ func TestFuncConcurrent(t *testing.T) {
 	})
 }
 
-// childDirEnv names the store of TestFuncChildProcess, which runs only as the
+// funcChildEnv names the store of TestFuncChildProcess, which runs only as the
 // child of TestFuncAcrossProcesses.
-const childDirEnv = "PECAPIKU_TEST_CHILD_DIR"
+const funcChildEnv = "PECAPIKU_TEST_CHILD_DIR"
 
 // TestFuncChildProcess is a small program: it squares 1, 2 and 3 through a
 // wrapped function stored in the default store, saying when it computes.
 func TestFuncChildProcess(t *testing.T) {
-	if os.Getenv(childDirEnv) == "" {
+	if os.Getenv(funcChildEnv) == "" {
 		t.Skip("runs as the child process of TestFuncAcrossProcesses")
 	}
 	store, err := cache.NewUserStore("child")
@@ -458,14 +458,14 @@ func TestFuncChildProcess(t *testing.T) {
 // TestFuncAcrossProcesses runs TestFuncChildProcess twice, as separate
 // processes sharing one store: the second run computes nothing.
 func TestFuncAcrossProcesses(t *testing.T) {
-	if os.Getenv(childDirEnv) != "" {
+	if os.Getenv(funcChildEnv) != "" {
 		t.Skip("this is the child")
 	}
 	dir := t.TempDir()
 	run := func() string {
 		t.Helper()
 		cmd := exec.Command(os.Args[0], "-test.run=^TestFuncChildProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), childDirEnv+"=1", cache.EnvDir+"="+dir, cache.EnvAccess+"=rew")
+		cmd.Env = append(os.Environ(), funcChildEnv+"=1", cache.EnvDir+"="+dir, cache.EnvAccess+"=rew")
 		out, err := cmd.CombinedOutput()
 		assert.NilError(t, err, "%s", out)
 		return string(out)

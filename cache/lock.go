@@ -41,22 +41,33 @@ import (
 // TMPDIR, do not exclude each other: they still write atomically, and at
 // worst both execute.
 //
-// Locks are taken only with w: without it nothing may be created on disk, a
-// lock file included. They are taken only on the miss path, after the
-// flight group has chosen this goroutine: a hit never takes one.
-
-// lockable reports whether the store's entries get cross-process locks: its
-// disk is the real one and its access has w.
-func (s *Store) lockable() bool {
-	_, real := s.base.(*afero.OsFs)
-	return real && s.access.CanWrite()
-}
+// Locks are taken only with access rew, the one access where waiting saves
+// an execution: the process that waited reads what the other wrote. Without
+// w nothing may be created on disk, a lock file included; with ew both
+// processes execute anyway, and the atomic writes leave the last value. They
+// are taken only on the miss path, after the flight group has chosen this
+// goroutine: a hit never takes one.
+//
+// A filesystem other than the real one locks its entries when it is an
+// EntryLocker (the S3 store of github.com/pecapiku/pecapiku/s3 is one);
+// others are not locked across processes.
 
 // lockEntry takes the cross-process lock of the entry at path, waiting for
 // another process that holds it, and returns the function that releases it.
-// On a store that is not lockable it does nothing.
+// On a store whose access is not rew, or whose disk cannot lock, it does
+// nothing.
 func (s *Store) lockEntry(path string) (unlock func(), err error) {
-	if !s.lockable() {
+	if s.access != ReadExecuteWrite {
+		return func() {}, nil
+	}
+	if locker, ok := s.base.(EntryLocker); ok {
+		unlock, err = locker.LockEntry(path)
+		if err != nil {
+			return nil, fmt.Errorf("cache: lock %s: %w", path, err)
+		}
+		return unlock, nil
+	}
+	if _, real := s.base.(*afero.OsFs); !real {
 		return func() {}, nil
 	}
 	name, err := lockPath(path)

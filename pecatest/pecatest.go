@@ -380,8 +380,14 @@ func newCall(t TB, name, fn string, opts []Option, defaultCodec cache.Codec) (*c
 	for _, opt := range opts {
 		opt(&set)
 	}
+	// Shared stores (issue 8): without WithFs, PECAPIKU_STORE may put the
+	// entries on a bucket; see storeFs in remote.go.
+	location := ""
 	if set.fsys == nil {
-		set.fsys = osFs
+		var err error
+		if set.fsys, set.dir, location, err = storeFs(set.dir); err != nil {
+			return nil, fmt.Errorf("pecatest: %s of %s: %w", fn, t.Name()+"/"+name, err)
+		}
 	}
 	if name == "" {
 		return nil, fmt.Errorf("pecatest: %s of %s: the name of the entry is empty", fn, t.Name())
@@ -407,6 +413,9 @@ func newCall(t TB, name, fn string, opts []Option, defaultCodec cache.Codec) (*c
 		return nil, fmt.Errorf("pecatest: %s of %s: %w", fn, c.name, err)
 	}
 	c.track()
+	if location != "" { // shared stores (issue 8): messages name the object
+		c.path = location + filepath.ToSlash(c.path)
+	}
 	return c, nil
 }
 
@@ -424,10 +433,13 @@ func (c *call) logEvents(ranHere bool) {
 	c.mu.Lock()
 	events := c.events
 	c.mu.Unlock()
-	wrote := false
+	wrote, unavailable := false, false
 	for _, e := range events {
-		if e.Kind == cache.EventWrite {
+		switch e.Kind {
+		case cache.EventWrite:
 			wrote = true
+		case cache.EventUnavailable: // shared stores (issue 8)
+			unavailable = true
 		}
 	}
 	for _, e := range events {
@@ -442,11 +454,13 @@ func (c *call) logEvents(ranHere bool) {
 			switch {
 			case !ranHere:
 				c.t.Logf("pecatest: %s was computed earlier in this test binary; reusing it", c.name)
-			case !wrote:
+			case !wrote && !unavailable:
 				c.t.Logf("pecatest: computed %s; %s does not write it to %s", c.name, c.src.describe(c.access), c.path)
 			}
 		case cache.EventWrite:
 			c.t.Logf("pecatest: recorded %s in %s", c.name, c.path)
+		case cache.EventUnavailable: // shared stores (issue 8)
+			c.t.Logf("pecatest: computed %s without storing it, since its store cannot be reached: %v", c.name, e.Err)
 		}
 	}
 }

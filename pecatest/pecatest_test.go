@@ -62,11 +62,15 @@ func (f *fakeT) failures() []string {
 	return append(append([]string(nil), f.errors...), f.fatals...)
 }
 
-// clearAccess removes every outside source of access for the test.
+// clearAccess removes every outside influence on Memo and Golden for the
+// test: the access from the environment and the flag, and the switches a
+// developer may have set for the run (PECAPIKU_VERIFY=1 go test ./..., or a
+// prune recording what the tests use).
 func clearAccess(t *testing.T) {
 	t.Helper()
-	t.Setenv(cache.EnvAccess, "")
-	t.Setenv(EnvCI, "")
+	for _, env := range []string{cache.EnvAccess, EnvCI, EnvVerify, EnvPrune, EnvUsed, cache.EnvStore} {
+		t.Setenv(env, "")
+	}
 	saved := *theFlag
 	*theFlag = accessFlag{}
 	t.Cleanup(func() { *theFlag = saved })
@@ -348,6 +352,7 @@ func TestMemoOptions(t *testing.T) {
 // TestMemoParallel has parallel subtests ask for one shared entry: fn runs
 // once in the process, and each subtest gets a copy of its own.
 func TestMemoParallel(t *testing.T) {
+	clearAccess(t)
 	for _, access := range []cache.Access{cache.ReadExecuteWrite, cache.ReadExecute, cache.Bypass, cache.Regenerate} {
 		t.Run(access.String(), func(t *testing.T) {
 			fsys := afero.NewMemMapFs()
@@ -377,6 +382,7 @@ func TestMemoParallel(t *testing.T) {
 // TestSubtestNamesStayInside runs subtests whose names try to leave the
 // store and to collide, on a real directory.
 func TestSubtestNamesStayInside(t *testing.T) {
+	clearAccess(t)
 	dir := t.TempDir()
 	fsys := afero.NewBasePathFs(afero.NewOsFs(), dir)
 	names := []string{"../../x", "a b", "a_b", "ünï", "..", "CON"}

@@ -1,13 +1,12 @@
 package pecatest_test
 
 import (
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/pecapiku/pecapiku/internal/scripttest"
 )
 
 // TestScripts runs the real go test on the small modules in
@@ -23,41 +22,10 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goEnv := map[string]string{}
-	out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
-	if err != nil {
-		t.Fatalf("go env: %v", err)
-	}
-	for i, v := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		goEnv[[]string{"GOCACHE", "GOMODCACHE", "GOPATH"}[i]] = v
-	}
-	goSum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireUniqueNames:  true,
 		RequireExplicitExec: true,
-		Setup: func(env *testscript.Env) error {
-			for k, v := range goEnv {
-				env.Setenv(k, v)
-			}
-			env.Setenv("GOPROXY", "off")
-			env.Setenv("GOFLAGS", "-mod=mod")
-			env.Setenv("GOTOOLCHAIN", "local")
-			env.Setenv("GOSUMDB", "off")
-			// Point the script's module at this working tree.
-			modFile := filepath.Join(env.WorkDir, "go.mod")
-			mod, err := os.ReadFile(modFile)
-			if err != nil {
-				return err
-			}
-			mod = append(mod, []byte("\nreplace github.com/pecapiku/pecapiku => "+root+"\n")...)
-			if err := os.WriteFile(modFile, mod, 0o644); err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(env.WorkDir, "go.sum"), goSum, 0o644)
-		},
+		Setup:               scripttest.Setup(t, root),
 	})
 }

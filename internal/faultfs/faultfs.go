@@ -209,6 +209,7 @@ const (
 	PermissionDenied
 )
 
+// String names the fault, as test names and messages show it.
 func (f Fault) String() string {
 	switch f {
 	case NoSpace:

@@ -2,9 +2,11 @@ package faultfs_test
 
 import (
 	"errors"
+	"fmt"
 	iofs "io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/spf13/afero"
@@ -118,4 +120,45 @@ func TestLeftovers(t *testing.T) {
 	got, err = faultfs.Leftovers(fsys, dir)
 	assert.NilError(t, err)
 	assert.DeepEqual(t, got, []string{filepath.Join(dir, "sub", ".a.json.tmp-1")})
+}
+
+// chunkCounter counts the writes that reach it.
+type chunkCounter struct {
+	afero.File
+	writes *int
+}
+
+func (c chunkCounter) Write(p []byte) (int, error) { *c.writes++; return c.File.Write(p) }
+
+type chunkCounterFs struct {
+	afero.Fs
+	writes *int
+}
+
+func (c chunkCounterFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	f, err := c.Fs.OpenFile(name, flag, perm)
+	return chunkCounter{File: f, writes: c.writes}, err
+}
+
+func TestChunked(t *testing.T) {
+	for _, tc := range []struct {
+		size, data, writes int
+	}{
+		{4, 10, 3},
+		{4, 8, 2},
+		{100, 10, 1},
+		{0, 3, 3},
+	} {
+		t.Run(fmt.Sprint(tc.size, "/", tc.data), func(t *testing.T) {
+			writes := 0
+			base := afero.NewMemMapFs()
+			fsys := faultfs.NewChunked(chunkCounterFs{Fs: base, writes: &writes}, tc.size)
+			data := []byte(strings.Repeat("x", tc.data))
+			assert.NilError(t, afero.WriteFile(fsys, "/f", data, 0o644))
+			assert.Equal(t, writes, tc.writes)
+			got, err := afero.ReadFile(base, "/f")
+			assert.NilError(t, err)
+			assert.Equal(t, string(got), string(data))
+		})
+	}
 }

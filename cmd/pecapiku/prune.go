@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/pecapiku/pecapiku/cache"
+)
+
+// envUsed is the environment variable that makes package pecatest record
+// which entries the tests use (pecatest.EnvUsed; the command does not
+// import pecatest, which would drag package testing into it).
+const envUsed = "PECAPIKU_USED"
+
+var pruneCommand = &command{
+	name:    "prune",
+	usage:   "prune [--dry-run] [-tags TAGS] [PACKAGES]",
+	summary: "remove the entries that the tests of packages do not use",
+	help: `Prune removes the fixtures that no test uses any more: the entries left
+behind by a test that was renamed or removed, and the leftovers of
+interrupted writes.
+
+It runs go test -count=1 on PACKAGES (default ./...), with PECAPIKU_USED
+naming a file in which package pecatest records every entry a Memo or Golden
+call reads or writes, and streams the tests' output. When the tests pass, it
+examines the testdata/.pecapiku directory of every package and every other
+store the tests used (one given with pecatest.WithDir), and removes each
+entry no test used (files with a .json, .gob or .raw extension; other files
+are left alone) and each leftover, then the directories that leaves empty.
+It prints what it removed, store by store, with totals. When go test fails,
+it removes nothing and exits with status 1.
+
+The tests run as go test runs them, with the access letters of your
+environment (PECAPIKU_ACCESS, CI), so a test whose fixture is missing may
+record it. A test that does not run does not use its fixtures, which then
+look unused:
+  - tests behind build tags: give the tags with -tags;
+  - tests that skip themselves (t.Skip) before calling Memo or Golden;
+  - tests of packages not in PACKAGES that share a store (pecatest.WithDir)
+    with packages in it: prune them together.
+Use --dry-run first to see what would go: it runs the tests and removes
+nothing.
+`,
+	setup: func(fs *flag.FlagSet) func(*env, []string) error {
+		dryRun := fs.Bool("dry-run", false, "print what would be removed, and remove nothing")
+		tags := fs.String("tags", "", "build `TAGS` to pass to go list and go test (comma-separated), so that tests behind them run and their fixtures count as used")
+		return func(e *env, args []string) error { return prune(e, args, *tags, *dryRun) }
+	},
+}
+
+func prune(e *env, pkgs []string, tags string, dryRun bool) error {
+	for _, p := range pkgs {
+		if strings.HasPrefix(p, "-") {
+			return usageError{fmt.Sprintf("%s: prune passes no flags but -tags to go test, since a test that does not run makes its fixtures look unused", p)}
+		}
+	}
+	if len(pkgs) == 0 {
+		pkgs = []string{"./..."}
+	}
+	// Paths are compared, and printed, with symbolic links resolved.
+	if wd, err := filepath.EvalSymlinks(e.dir); err == nil {
+		e.dir = wd
+	}
+	var buildFlags []string
+	if tags != "" {
+		buildFlags = []string{"-tags", tags}
+	}
+	dirs, err := packageDirs(e, buildFlags, pkgs)
+	if err != nil {
+		return err
+	}
+
+	usedFile, err := os.CreateTemp("", "pecapiku-used-*.txt")
+	if err != nil {
+		return err
+	}
+	usedName := usedFile.Name()
+	usedFile.Close()
+	defer os.Remove(usedName)
+
+	args := append(append([]string{"test", "-count=1"}, buildFlags...), pkgs...)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = e.dir
+	cmd.Env = append(os.Environ(), envUsed+"="+usedName)
+	cmd.Stdout, cmd.Stderr = e.stdout, e.stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go %s: %v; nothing pruned", strings.Join(args, " "), err)
+	}
+
+	stores, used, err := readUsed(usedName)
+	if err != nil {
+		return err
+	}
+	for _, d := range dirs {
+		stores[canonical(filepath.Join(d, "testdata", storeDirName))] = true
+	}
+	var plans []*plan
+	total := 0
+	for _, dir := range sortedKeys(stores) {
+		p, err := planPrune(dir, used)
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			continue
+		}
+		plans = append(plans, p)
+		total += p.entries
+	}
+	if len(used) == 0 && total > 0 {
+		return fmt.Errorf("the tests passed but used no entry, so every entry would look unused: "+
+			"the tests that use them may not have run (are they behind build tags? give them with -tags), "+
+			"or may use a pecatest from before %s; nothing pruned (pecapiku rm removes entries by hand)", envUsed)
+	}
+	return carryOut(e, plans, dryRun)
+}
+
+// packageDirs returns the directories of the packages pkgs, with go list.
+func packageDirs(e *env, buildFlags, pkgs []string) ([]string, error) {
+	args := append(append([]string{"list", "-f", "{{.Dir}}"}, buildFlags...), pkgs...)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = e.dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	// go list warns about patterns that match nothing, and exits 0.
+	e.stderr.Write(stderr.Bytes())
+	dirs := strings.Fields(string(out))
+	if len(dirs) == 0 {
+		return nil, fmt.Errorf("no packages in %s", strings.Join(pkgs, " "))
+	}
+	return dirs, nil
+}
+
+// readUsed reads the file PECAPIKU_USED named: "store\t<dir>" and
+// "entry\t<file>" lines. It returns the stores and the entry files,
+// canonical.
+func readUsed(name string) (stores, entries map[string]bool, err error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	stores, entries = map[string]bool{}, map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		kind, path, ok := strings.Cut(sc.Text(), "\t")
+		if !ok || !filepath.IsAbs(path) {
+			continue // not a line of this version; a later one may add kinds
+		}
+		switch kind {
+		case "store":
+			stores[canonical(path)] = true
+		case "entry":
+			entries[canonical(path)] = true
+		}
+	}
+	return stores, entries, sc.Err()
+}
+
+// canonical returns path with the symbolic links of its directory
+// resolved, so that two spellings of one file compare equal.
+func canonical(path string) string {
+	path = filepath.Clean(path)
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(path)); err == nil {
+		return filepath.Join(dir, filepath.Base(path))
+	}
+	return path
+}
+
+// A plan is what prune removes from one store.
+type plan struct {
+	store     *cache.Store
+	entries   int // entries in the store
+	unused    []cache.Entry
+	leftovers []string
+}
+
+// planPrune returns what prune removes from the store in dir, or nil when
+// there is no such directory.
+func planPrune(dir string, used map[string]bool) (*plan, error) {
+	if err := isDir(dir); err != nil {
+		return nil, nil
+	}
+	s, err := openStore(dir, cache.ReadExecuteWrite)
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.List()
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{store: s}
+	for _, en := range all {
+		if en.Codec == nil {
+			continue
+		}
+		p.entries++
+		if !used[canonical(en.Path)] {
+			p.unused = append(p.unused, en)
+		}
+	}
+	if p.leftovers, err = s.Leftovers(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// carryOut removes what the plans say, or with dryRun only prints it.
+func carryOut(e *env, plans []*plan, dryRun bool) error {
+	verb := "removed"
+	if dryRun {
+		verb = "would remove"
+	}
+	files, stores, entries := 0, 0, 0
+	var size int64
+	for _, p := range plans {
+		entries += p.entries
+		if len(p.unused)+len(p.leftovers) == 0 {
+			continue
+		}
+		stores++
+		dir := p.store.Dir()
+		fmt.Fprintln(e.stdout, e.rel(dir))
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		var storeSize int64
+		remove := func(path, why string) error {
+			info, err := os.Lstat(path)
+			if err != nil {
+				return err
+			}
+			if !dryRun {
+				if err := p.store.Remove(path); err != nil {
+					return err
+				}
+			}
+			rel, _ := filepath.Rel(dir, path)
+			fmt.Fprintf(tw, "  %s %s\t%s\n", verb, filepath.ToSlash(rel), why)
+			storeSize += info.Size()
+			return nil
+		}
+		for _, en := range p.unused {
+			if err := remove(en.Path, "unused"); err != nil {
+				tw.Flush()
+				return err
+			}
+		}
+		for _, l := range p.leftovers {
+			if err := remove(l, "leftover of an interrupted write"); err != nil {
+				tw.Flush()
+				return err
+			}
+		}
+		tw.Flush()
+		n := len(p.unused) + len(p.leftovers)
+		fmt.Fprintf(e.stdout, "  %s, %s\n", plural(n, "file", "files"), formatSize(storeSize))
+		files += n
+		size += storeSize
+	}
+	if files == 0 {
+		fmt.Fprintf(e.stdout, "nothing to prune: the tests use every entry (%s in %s)\n",
+			plural(entries, "entry", "entries"), plural(len(plans), "store", "stores"))
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "%s %s, %s, from %s (%d examined)\n",
+		verb, plural(files, "file", "files"), formatSize(size), plural(stores, "store", "stores"), len(plans))
+	return nil
+}

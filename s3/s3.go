@@ -1,0 +1,639 @@
+// Package s3 puts pecapiku stores on an S3 bucket, so that every CI runner
+// and every laptop of a team shares one store: an [afero.Fs] over the objects
+// under a prefix of a bucket ([New]), a local read-through copy of what it
+// reads ([NewReadThrough]), and the "s3" scheme of PECAPIKU_STORE.
+//
+// It works with AWS S3 and with any S3-compatible service (MinIO, Ceph RGW,
+// SeaweedFS, the Versity gateway, ...), configured like every AWS SDK: the
+// endpoint from AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, the region from
+// AWS_REGION, the credentials from AWS_ACCESS_KEY_ID and
+// AWS_SECRET_ACCESS_KEY, or all of them from the shared configuration files
+// and AWS_PROFILE.
+//
+// # PECAPIKU_STORE
+//
+// A blank import registers the scheme with package cache:
+//
+//	import _ "github.com/pecapiku/pecapiku/s3"
+//
+// and then PECAPIKU_STORE=s3://bucket/prefix puts every store made without
+// a filesystem option there: pecatest's fixtures, under the module path and
+// the package's directory, and cache.NewStore's directories, under the
+// prefix. Entries read from the bucket are kept in a local copy under the
+// user's cache directory (os.UserCacheDir()/pecapiku/s3/<endpoint host>/<bucket>/<prefix>);
+// the URL's query changes that: ?local=/some/dir, or ?local=off for none.
+//
+// # Atomicity
+//
+// An object appears whole or not at all: S3 writes an object in one PUT.
+// The temporary file of [github.com/pecapiku/pecapiku/fs.WriteAtomic] is
+// kept in memory by this filesystem, never uploaded, and its rename
+// uploads the content under the final key with a single PUT; a process that
+// stops before leaves nothing in the bucket. Two machines writing one key
+// leave the value of the last PUT.
+//
+// Other files are uploaded when they are closed. Renaming an object that
+// was uploaded already copies it on the server (CopyObject, up to 5 GiB)
+// and deletes the old key: two requests, and for a moment both keys exist.
+// Directories are implicit, as in every S3 listing: Mkdir does nothing, and
+// a directory exists while some key is under it.
+//
+// # Executing once across machines
+//
+// [Fs] is a [cache.EntryLocker]: with access rew, a process that misses an
+// entry creates a lock object next to it (".<name>.lock") with a
+// conditional PUT (If-None-Match: *), which fails for every other process
+// until the first one has stored the value and deleted the lock. The others
+// wait, then read the stored value instead of executing. The holder rewrites
+// the lock every third of the lease (30 s by default, [WithLockLease]); a
+// lock not rewritten for a lease was left by a process that stopped, and is
+// taken over. AWS S3 (since August 2024), MinIO and the Versity gateway
+// support conditional writes; this module's tests check the gateway. Where a
+// service rejects them (501 Not Implemented) every process executes and the
+// last write wins; a service that ignores the header gives every process
+// the lock, with the same result.
+//
+// # Errors
+//
+// A failed request is an [*Error] naming the operation, the bucket and the
+// key. One that means the store cannot be reached (the server is down, did
+// not answer within [WithTimeout], or answered 5xx after the SDK's retries)
+// wraps [cache.ErrUnavailable]: with e granted, cache.Do executes the
+// function instead and does not store its value. Wrong credentials wrap
+// [ErrAccessDenied], and a missing bucket [ErrNoSuchBucket]: they are
+// configuration mistakes and fail whatever the access.
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	iofs "io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/spf13/afero"
+	"github.com/spf13/afero/mem"
+
+	"github.com/pecapiku/pecapiku/cache"
+	"github.com/pecapiku/pecapiku/fs"
+)
+
+func init() { cache.RegisterScheme("s3", openURL) }
+
+// Fs is an [afero.Fs] over the objects under a prefix of an S3 bucket: the
+// file "a/b.json" is the object <prefix>/a/b.json. Its methods are safe for
+// concurrent use. See the package documentation for what it guarantees.
+type Fs struct {
+	client   *awss3.Client
+	bucket   string
+	prefix   string // without a trailing "/"; "" for the whole bucket
+	lease    time.Duration
+	endpoint string
+
+	mu      sync.Mutex
+	pending map[string]*mem.FileData            // temporary files of fs.WriteAtomic, by relative name
+	listed  map[string]map[string]iofs.FileInfo // the last listing of each directory, for LstatIfPossible
+	dirs    map[string]time.Time                // directories seen lately, and when
+	noLocks bool                                // the service rejected a conditional write
+}
+
+// An Option configures an [Fs].
+type Option func(*settings)
+
+type settings struct {
+	client  *awss3.Client
+	timeout time.Duration
+	lease   time.Duration
+}
+
+// WithClient makes the filesystem send its requests with client instead of
+// one configured from the AWS environment. [WithTimeout] does not apply to
+// it.
+func WithClient(client *awss3.Client) Option { return func(s *settings) { s.client = client } }
+
+// WithTimeout sets how long a request waits to connect to the server and
+// for the start of its answer before it fails, wrapping
+// [cache.ErrUnavailable]; the default is 30 seconds. It does not limit how
+// long a large object takes to transfer. A d <= 0 keeps the default.
+func WithTimeout(d time.Duration) Option { return func(s *settings) { s.timeout = d } }
+
+// WithLockLease sets how long an entry's lock is held without being
+// rewritten before other processes take it over; the holder rewrites it
+// every third of that. The default is 30 seconds; a d <= 0 keeps it.
+func WithLockLease(d time.Duration) Option { return func(s *settings) { s.lease = d } }
+
+// DefaultTimeout and DefaultLockLease are the defaults of [WithTimeout] and
+// [WithLockLease].
+const (
+	DefaultTimeout   = 30 * time.Second
+	DefaultLockLease = 30 * time.Second
+)
+
+// New returns the filesystem of the objects under prefix in bucket. Unless
+// [WithClient] gives one, its client is configured from the AWS environment
+// (config.LoadDefaultConfig): AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL,
+// AWS_REGION, the credentials, AWS_PROFILE and the shared configuration
+// files. With a custom endpoint it addresses buckets by path
+// (http://host/bucket/key), which every S3-compatible service accepts;
+// without a region it uses us-east-1.
+//
+// New sends no request: a wrong bucket or wrong credentials show in the
+// first operation's error.
+func New(bucket, prefix string, opts ...Option) (*Fs, error) {
+	set := settings{timeout: DefaultTimeout, lease: DefaultLockLease}
+	for _, opt := range opts {
+		opt(&set)
+	}
+	if set.timeout <= 0 {
+		set.timeout = DefaultTimeout
+	}
+	if set.lease <= 0 {
+		set.lease = DefaultLockLease
+	}
+	if bucket == "" {
+		return nil, errors.New("s3: the bucket name is empty")
+	}
+	client := set.client
+	if client == nil {
+		var err error
+		if client, err = newClient(set.timeout); err != nil {
+			return nil, err
+		}
+	}
+	f := &Fs{
+		client:  client,
+		bucket:  bucket,
+		prefix:  strings.Trim(path.Clean("/"+prefix), "/"),
+		lease:   set.lease,
+		pending: map[string]*mem.FileData{},
+		listed:  map[string]map[string]iofs.FileInfo{},
+		dirs:    map[string]time.Time{},
+	}
+	if ep := client.Options().BaseEndpoint; ep != nil {
+		f.endpoint = *ep
+	}
+	return f, nil
+}
+
+// newClient returns a client configured from the AWS environment.
+func newClient(timeout time.Duration) (*awss3.Client, error) {
+	httpClient := awshttp.NewBuildableClient().
+		WithDialerOptions(func(d *net.Dialer) { d.Timeout = timeout }).
+		WithTransportOptions(func(tr *http.Transport) { tr.ResponseHeaderTimeout = timeout })
+	cfg, err := config.LoadDefaultConfig(context.Background(),
+		config.WithHTTPClient(httpClient),
+		// Without a rate limiter on retries, a store that has been down a
+		// while still answers each request with its real cause rather than
+		// "retry quota exceeded".
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) { o.RateLimiter = ratelimit.None })
+		}))
+	if err != nil {
+		return nil, fmt.Errorf("s3: load the AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	return awss3.NewFromConfig(cfg, func(o *awss3.Options) {
+		if o.BaseEndpoint != nil {
+			o.UsePathStyle = true
+		}
+	}), nil
+}
+
+// Bucket returns the bucket of the filesystem.
+func (f *Fs) Bucket() string { return f.bucket }
+
+// Prefix returns the prefix of the filesystem's keys, without a trailing
+// "/"; "" when it spans the whole bucket.
+func (f *Fs) Prefix() string { return f.prefix }
+
+// Client returns the client that sends the filesystem's requests.
+func (f *Fs) Client() *awss3.Client { return f.client }
+
+// Key returns the key of the object that holds the file name: the prefix
+// and name joined with "/". A name cannot reach above the prefix: ".." at
+// its start is dropped.
+func (f *Fs) Key(name string) string { return f.key(rel(name)) }
+
+// URL returns s3://bucket/key of the file name, as messages name it.
+func (f *Fs) URL(name string) string { return "s3://" + f.bucket + "/" + f.Key(name) }
+
+// rel returns name as a clean, "/"-separated path relative to the root; ""
+// is the root.
+func rel(name string) string {
+	return strings.TrimPrefix(path.Clean("/"+filepath.ToSlash(name)), "/")
+}
+
+// key returns the key of the relative name r.
+func (f *Fs) key(r string) string {
+	switch {
+	case f.prefix == "":
+		return r
+	case r == "":
+		return f.prefix
+	}
+	return f.prefix + "/" + r
+}
+
+// dirPrefix returns the prefix of the keys under the directory r.
+func (f *Fs) dirPrefix(r string) string {
+	if k := f.key(r); k != "" {
+		return k + "/"
+	}
+	return ""
+}
+
+// Name returns "s3".
+func (f *Fs) Name() string { return "s3" }
+
+// Create creates or truncates the file name; the object is written when the
+// file is closed.
+func (f *Fs) Create(name string) (afero.File, error) {
+	return f.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666)
+}
+
+// Mkdir does nothing: directories are implicit in S3.
+func (f *Fs) Mkdir(name string, perm os.FileMode) error { return nil }
+
+// MkdirAll does nothing: directories are implicit in S3.
+func (f *Fs) MkdirAll(path string, perm os.FileMode) error { return nil }
+
+// Open opens the file or directory name for reading. A file's content is
+// fetched with one GET, streamed as it is read.
+func (f *Fs) Open(name string) (afero.File, error) {
+	r := rel(name)
+	if fd := f.pendingFile(r); fd != nil {
+		return mem.NewReadOnlyFileHandle(fd), nil
+	}
+	if r == "" || f.seenDir(r) {
+		return f.openDir(name, r), nil
+	}
+	file, err := f.openObject(name, r)
+	if !errors.Is(err, iofs.ErrNotExist) {
+		return file, err
+	}
+	isDir, derr := f.isDir(r)
+	switch {
+	case derr != nil:
+		return nil, &iofs.PathError{Op: "open", Path: name, Err: derr}
+	case isDir:
+		f.sawDirs(r)
+		return f.openDir(name, r), nil
+	}
+	return nil, err
+}
+
+// OpenFile opens the file name with the flags of os.OpenFile. Opened for
+// reading only it is [Fs.Open]; otherwise its content is kept in memory
+// until Close uploads it, with If-None-Match: * under os.O_EXCL. The
+// temporary files of fs.WriteAtomic are not uploaded at all: see
+// [Fs.Rename].
+func (f *Fs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	if flag&(os.O_WRONLY|os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_TRUNC) == 0 {
+		return f.Open(name)
+	}
+	r := rel(name)
+	if r == "" {
+		return nil, &iofs.PathError{Op: "open", Path: name, Err: fs.ErrIsDir}
+	}
+	if fs.IsTemp(r) {
+		return f.openPending(name, r, flag, perm)
+	}
+	var existing []byte
+	if flag&os.O_TRUNC == 0 || flag&os.O_EXCL != 0 || flag&os.O_CREATE == 0 {
+		var data []byte
+		var err error
+		if flag&os.O_TRUNC == 0 {
+			data, err = f.getAll(r) // the content is kept
+		} else {
+			_, err = f.headObject(r) // only whether it exists matters
+		}
+		exists := err == nil
+		switch {
+		case err != nil && !errors.Is(err, iofs.ErrNotExist):
+			return nil, &iofs.PathError{Op: "open", Path: name, Err: err}
+		case exists && flag&os.O_CREATE != 0 && flag&os.O_EXCL != 0:
+			return nil, &iofs.PathError{Op: "open", Path: name, Err: iofs.ErrExist}
+		case !exists && flag&os.O_CREATE == 0:
+			return nil, &iofs.PathError{Op: "open", Path: name, Err: iofs.ErrNotExist}
+		case exists && flag&os.O_TRUNC == 0:
+			existing = data
+		}
+	}
+	fd := mem.CreateFile(name)
+	mem.SetMode(fd, perm&iofs.ModePerm)
+	h := mem.NewFileHandle(fd)
+	if _, err := h.Write(existing); err != nil {
+		return nil, &iofs.PathError{Op: "open", Path: name, Err: err}
+	}
+	if flag&os.O_APPEND == 0 {
+		if _, err := h.Seek(0, 0); err != nil {
+			return nil, &iofs.PathError{Op: "open", Path: name, Err: err}
+		}
+	}
+	return &writeFile{File: h, fs: f, name: name, rel: r, excl: flag&os.O_EXCL != 0}, nil
+}
+
+// openPending opens a temporary file of fs.WriteAtomic, which lives in
+// memory until it is renamed.
+func (f *Fs) openPending(name, r string, flag int, perm os.FileMode) (afero.File, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fd, exists := f.pending[r]
+	switch {
+	case exists && flag&os.O_CREATE != 0 && flag&os.O_EXCL != 0:
+		return nil, &iofs.PathError{Op: "open", Path: name, Err: iofs.ErrExist}
+	case !exists && flag&os.O_CREATE == 0:
+		return nil, &iofs.PathError{Op: "open", Path: name, Err: iofs.ErrNotExist}
+	case !exists || flag&os.O_TRUNC != 0:
+		fd = mem.CreateFile(name)
+		mem.SetMode(fd, perm&iofs.ModePerm)
+		f.pending[r] = fd
+	}
+	h := mem.NewFileHandle(fd)
+	if flag&os.O_APPEND != 0 {
+		if _, err := h.Seek(0, 2); err != nil {
+			return nil, &iofs.PathError{Op: "open", Path: name, Err: err}
+		}
+	}
+	return &writeFile{File: h, fs: f, name: name, rel: r, pending: true}, nil
+}
+
+func (f *Fs) pendingFile(r string) *mem.FileData {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pending[r]
+}
+
+// Remove deletes the object name. Removing a missing object is not an
+// error, since S3 does not tell.
+func (f *Fs) Remove(name string) error {
+	r := rel(name)
+	f.mu.Lock()
+	_, isPending := f.pending[r]
+	delete(f.pending, r)
+	f.mu.Unlock()
+	if isPending {
+		return nil
+	}
+	if r == "" {
+		return &iofs.PathError{Op: "remove", Path: name, Err: errors.New("cannot remove the root of the store")}
+	}
+	if err := f.deleteObject(f.key(r)); err != nil {
+		return &iofs.PathError{Op: "remove", Path: name, Err: err}
+	}
+	return nil
+}
+
+// RemoveAll deletes the object name and every object under name/, one
+// request per object after the listing.
+func (f *Fs) RemoveAll(name string) error {
+	r := rel(name)
+	f.mu.Lock()
+	for p := range f.pending {
+		if r == "" || p == r || strings.HasPrefix(p, r+"/") {
+			delete(f.pending, p)
+		}
+	}
+	f.mu.Unlock()
+	keys, err := f.listKeys(f.dirPrefix(r))
+	if err != nil {
+		return &iofs.PathError{Op: "removeall", Path: name, Err: err}
+	}
+	if r != "" {
+		keys = append(keys, f.key(r))
+	}
+	for _, k := range keys {
+		if err := f.deleteObject(k); err != nil {
+			return &iofs.PathError{Op: "removeall", Path: name, Err: err}
+		}
+	}
+	return nil
+}
+
+// Rename moves the file oldname to newname. When oldname is a temporary
+// file of fs.WriteAtomic it uploads its content under newname with a single
+// PUT, so the object appears whole; otherwise it copies the object on the
+// server and deletes oldname. Directories cannot be renamed.
+func (f *Fs) Rename(oldname, newname string) error {
+	oldRel, newRel := rel(oldname), rel(newname)
+	if newRel == "" {
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: fs.ErrIsDir}
+	}
+	f.mu.Lock()
+	fd, isPending := f.pending[oldRel]
+	f.mu.Unlock()
+	if isPending {
+		if fs.IsTemp(newRel) {
+			f.mu.Lock()
+			delete(f.pending, oldRel)
+			mem.ChangeFileName(fd, newname)
+			f.pending[newRel] = fd
+			f.mu.Unlock()
+			return nil
+		}
+		if err := f.putObject(newRel, readAll(fd), false); err != nil {
+			return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: err}
+		}
+		f.mu.Lock()
+		delete(f.pending, oldRel)
+		f.mu.Unlock()
+		return nil
+	}
+	if err := f.copyObject(oldRel, newRel); err != nil {
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: err}
+	}
+	if err := f.deleteObject(f.key(oldRel)); err != nil {
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: err}
+	}
+	return nil
+}
+
+// Stat describes the file or directory name: a HEAD request, and a listing
+// when there is no object of that name, to tell a directory from nothing.
+func (f *Fs) Stat(name string) (os.FileInfo, error) {
+	r := rel(name)
+	if fd := f.pendingFile(r); fd != nil {
+		return mem.GetFileInfo(fd), nil
+	}
+	if r == "" || f.seenDir(r) {
+		return dirInfo(path.Base("/" + r)), nil
+	}
+	info, err := f.headObject(r)
+	if err == nil {
+		return info, nil
+	}
+	if !errors.Is(err, iofs.ErrNotExist) {
+		return nil, &iofs.PathError{Op: "stat", Path: name, Err: err}
+	}
+	isDir, err := f.isDir(r)
+	switch {
+	case err != nil:
+		return nil, &iofs.PathError{Op: "stat", Path: name, Err: err}
+	case isDir:
+		f.sawDirs(r)
+		return dirInfo(path.Base(r)), nil
+	}
+	return nil, &iofs.PathError{Op: "stat", Path: name, Err: iofs.ErrNotExist}
+}
+
+// LstatIfPossible is [Fs.Stat], answered without a request for a name that
+// the last listing of its directory returned: afero.Walk, and so
+// cache.Store.List, then costs one listing per directory rather than one
+// request per file.
+func (f *Fs) LstatIfPossible(name string) (os.FileInfo, bool, error) {
+	r := rel(name)
+	dir, base := path.Dir(r), path.Base(r)
+	if dir == "." {
+		dir = ""
+	}
+	f.mu.Lock()
+	info, ok := f.listed[dir][base]
+	if ok {
+		delete(f.listed[dir], base)
+	}
+	f.mu.Unlock()
+	if ok {
+		return info, false, nil
+	}
+	info, err := f.Stat(name)
+	return info, false, err
+}
+
+// remember keeps the listing of the directory r for LstatIfPossible, and
+// its subdirectories for seenDir.
+func (f *Fs) remember(r string, infos []iofs.FileInfo) {
+	m := make(map[string]iofs.FileInfo, len(infos))
+	var dirs []string
+	for _, info := range infos {
+		m[info.Name()] = info
+		if info.IsDir() {
+			dirs = append(dirs, path.Join(r, info.Name()))
+		}
+	}
+	f.sawDirs(dirs...)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.listed) > 256 {
+		f.listed = map[string]map[string]iofs.FileInfo{}
+	}
+	f.listed[r] = m
+}
+
+// dirMemory is how long a directory that a listing or a Stat found is taken
+// to exist without asking again: long enough for a walk to open what it
+// has just listed. At worst, a directory emptied meanwhile lists as empty.
+const dirMemory = 5 * time.Second
+
+// sawDirs records that the directories rs exist.
+func (f *Fs) sawDirs(rs ...string) {
+	now := time.Now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.dirs) > 4096 {
+		f.dirs = map[string]time.Time{}
+	}
+	for _, r := range rs {
+		f.dirs[r] = now
+	}
+}
+
+// seenDir reports whether the directory r was seen within dirMemory.
+func (f *Fs) seenDir(r string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	seen, ok := f.dirs[r]
+	return ok && time.Since(seen) < dirMemory
+}
+
+// Chmod changes the mode of a temporary file of fs.WriteAtomic and does
+// nothing otherwise: objects have no mode, and read as 0644.
+func (f *Fs) Chmod(name string, mode os.FileMode) error {
+	if fd := f.pendingFile(rel(name)); fd != nil {
+		mem.SetMode(fd, mode)
+	}
+	return nil
+}
+
+// Chown does nothing: objects have no owner.
+func (f *Fs) Chown(name string, uid, gid int) error { return nil }
+
+// Chtimes does nothing: an object's modification time is when it was
+// written.
+func (f *Fs) Chtimes(name string, atime, mtime time.Time) error { return nil }
+
+// fileInfo describes an object or a directory.
+type fileInfo struct {
+	name    string
+	size    int64
+	modTime time.Time
+	dir     bool
+}
+
+func dirInfo(name string) *fileInfo { return &fileInfo{name: name, dir: true} }
+
+func (i *fileInfo) Name() string       { return i.name }
+func (i *fileInfo) Size() int64        { return i.size }
+func (i *fileInfo) ModTime() time.Time { return i.modTime }
+func (i *fileInfo) IsDir() bool        { return i.dir }
+func (i *fileInfo) Sys() any           { return nil }
+func (i *fileInfo) Mode() os.FileMode {
+	if i.dir {
+		return os.ModeDir | 0o755
+	}
+	return 0o644
+}
+
+// openURL opens s3://bucket/prefix?local=dir for PECAPIKU_STORE.
+func openURL(u *url.URL) (afero.Fs, error) {
+	if u.Host == "" {
+		return nil, errors.New("s3: the URL has no bucket: write it as s3://bucket/prefix")
+	}
+	q := u.Query()
+	for k := range q {
+		if k != "local" {
+			return nil, fmt.Errorf("s3: unknown setting %q in the URL; the only one is local=DIR (or local=off)", k)
+		}
+	}
+	remote, err := New(u.Host, u.Path)
+	if err != nil {
+		return nil, err
+	}
+	local := q.Get("local")
+	switch local {
+	case "off":
+		return remote, nil
+	case "":
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			return remote, nil // no place for a local copy: every read goes to the bucket
+		}
+		host := "aws"
+		if ep, err := url.Parse(remote.endpoint); err == nil && ep.Host != "" {
+			host = strings.ReplaceAll(ep.Host, ":", "_")
+		}
+		local = filepath.Join(dir, "pecapiku", "s3", host, remote.bucket, filepath.FromSlash(remote.prefix))
+	}
+	return NewReadThrough(remote, afero.NewBasePathFs(afero.NewOsFs(), local)), nil
+}
+
+// sortInfos sorts infos by name.
+func sortInfos(infos []iofs.FileInfo) {
+	sort.Slice(infos, func(i, j int) bool { return infos[i].Name() < infos[j].Name() })
+}
