@@ -50,6 +50,9 @@ func KeyPath(key string) (string, error) {
 	if key == "" {
 		return "", fmt.Errorf("fs: %w: the key is empty", ErrInvalidKey)
 	}
+	if allKept(key) {
+		return key, nil
+	}
 	segs := strings.Split(key, "/")
 	for i, s := range segs {
 		segs[i] = segment(s)
@@ -59,6 +62,9 @@ func KeyPath(key string) (string, error) {
 
 // segment maps one segment of a key; see KeyPath.
 func segment(s string) string {
+	if kept(s) {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	changed := s == ""
@@ -89,6 +95,36 @@ func segment(s string) string {
 	return out + "~" + hex.EncodeToString(sum[:])[:hashLen]
 }
 
+// allKept reports whether segment leaves every segment of key as it is, so
+// that KeyPath is key itself, without splitting and joining it.
+func allKept(key string) bool {
+	for {
+		seg, rest, more := strings.Cut(key, "/")
+		if !kept(seg) {
+			return false
+		}
+		if !more {
+			return true
+		}
+		key = rest
+	}
+}
+
+// kept reports whether segment leaves s as it is, which it does for most
+// keys (a test's name, a fixture's): checked byte by byte without building
+// the mapped form, which was most of the cost of a key's path.
+func kept(s string) bool {
+	if s == "" || len(s) > MaxSegment || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || !safe(rune(c)) {
+			return false
+		}
+	}
+	return !windowsDevice(s)
+}
+
 // safe reports whether r may appear in a file name unchanged.
 func safe(r rune) bool {
 	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' ||
@@ -99,6 +135,9 @@ func safe(r rune) bool {
 // AUX, NUL, COM0-9 and LPT0-9, in any case, with or without an extension.
 func windowsDevice(name string) bool {
 	stem, _, _ := strings.Cut(name, ".")
+	if len(stem) < 3 || len(stem) > 4 {
+		return false
+	}
 	switch strings.ToUpper(stem) {
 	case "CON", "PRN", "AUX", "NUL":
 		return true

@@ -72,8 +72,8 @@ func (c *call) track() {
 	if c.set.fsys != osFs {
 		return
 	}
-	store, err1 := filepath.Abs(c.set.dir)
-	entry, err2 := filepath.Abs(c.path)
+	store, err1 := c.abs(c.set.dir)
+	entry, err2 := c.abs(c.path)
 	if err1 != nil || err2 != nil {
 		return
 	}

@@ -68,9 +68,11 @@ import (
 	"errors"
 	"fmt"
 	iofs "io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"sync"
+	"syscall"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/afero"
@@ -317,6 +319,57 @@ type call struct {
 
 	mu     sync.Mutex
 	events []cache.Event
+
+	wd string // the working directory, once c.abs has asked for it
+}
+
+// abs returns path as an absolute path, as filepath.Abs does, asking for the
+// working directory once per call of Memo or Golden rather than once per
+// path (see workingDir).
+func (c *call) abs(path string) (string, error) {
+	if filepath.IsAbs(path) {
+		return filepath.Clean(path), nil
+	}
+	if c.wd == "" {
+		wd, err := workingDir()
+		if err != nil {
+			return "", err
+		}
+		c.wd = wd
+	}
+	return filepath.Join(c.wd, path), nil
+}
+
+// cwd remembers the answer of os.Getwd; see workingDir.
+var cwd struct {
+	sync.Mutex
+	sys, pwd, got string
+}
+
+// workingDir returns what os.Getwd returns, which is $PWD when that names
+// the working directory (checked with two stat calls) and else what the
+// system says. Those two stat calls were a quarter of the cost of replaying
+// a small fixture, so the answer is remembered for as long as the directory
+// the system reports (syscall.Getwd: one call that touches no file) and
+// $PWD stay the same. A test may change the working directory (os.Chdir,
+// t.Chdir), and the next call sees it.
+func workingDir() (string, error) {
+	sys, err := syscall.Getwd()
+	if err != nil {
+		return os.Getwd()
+	}
+	pwd := os.Getenv("PWD")
+	cwd.Lock()
+	defer cwd.Unlock()
+	if cwd.got != "" && cwd.sys == sys && cwd.pwd == pwd {
+		return cwd.got, nil
+	}
+	got, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	cwd.sys, cwd.pwd, cwd.got = sys, pwd, got
+	return got, nil
 }
 
 func newCall(t TB, name, fn string, opts []Option, defaultCodec cache.Codec) (*call, error) {
@@ -508,7 +561,7 @@ var memos sync.Map // memoKey → *onceValue
 func (c *call) diskKey() (memoKey, bool) {
 	switch {
 	case c.set.fsys == osFs:
-		abs, err := filepath.Abs(c.path)
+		abs, err := c.abs(c.path)
 		return memoKey{realDisk{}, abs}, err == nil
 	case reflect.TypeOf(c.set.fsys).Comparable():
 		return memoKey{c.set.fsys, c.path}, true

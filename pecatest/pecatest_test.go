@@ -6,6 +6,8 @@ import (
 	"fmt"
 	iofs "io/fs"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -600,4 +602,27 @@ func TestRunPattern(t *testing.T) {
 	}
 	assert.Equal(t, shellQuote("^TestX$/^it's$"), `'^TestX$/^it'\''s$'`)
 	assert.Equal(t, packageDir(), "./pecatest")
+}
+
+// TestWorkingDirFollowsChdir checks that the working directory Memo
+// remembers is asked for again after the test changes it.
+func TestWorkingDirFollowsChdir(t *testing.T) {
+	before, err := workingDir()
+	assert.NilError(t, err)
+	orig, err := os.Getwd()
+	assert.NilError(t, err)
+	assert.Equal(t, before, orig)
+	dir := t.TempDir()
+	assert.NilError(t, os.Chdir(dir))
+	defer func() { assert.NilError(t, os.Chdir(orig)) }()
+	after, err := workingDir()
+	assert.NilError(t, err)
+	want, err := os.Getwd()
+	assert.NilError(t, err)
+	assert.Equal(t, after, want)
+	assert.Assert(t, after != before)
+	c := &call{}
+	abs, err := c.abs("testdata/x.json")
+	assert.NilError(t, err)
+	assert.Equal(t, abs, filepath.Join(want, "testdata/x.json"))
 }

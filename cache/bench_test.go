@@ -1,0 +1,439 @@
+package cache_test
+
+// Benchmarks of the cache engine against the physical floor: run them with
+//
+//	go test -run '^$' -bench . -benchmem ./...
+//
+// Each reports ns/op for our path, floor-ns/op for the floor measured in the
+// same run on the same bytes and the same Go type, and their ratio, x-floor
+// (see package internal/bench for how the two are interleaved). The large
+// values (BenchmarkLarge) run only with PECAPIKU_BENCH_LARGE=1.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/pecapiku/pecapiku/cache"
+	"github.com/pecapiku/pecapiku/internal/bench"
+)
+
+// benchCodecs are the codecs of the hit and write benchmarks, each with the
+// standard library's decode and encode that are its floor.
+var benchCodecs = []struct {
+	codec  cache.Codec
+	decode func(data []byte, v any) error
+	encode func(v any) ([]byte, error)
+}{
+	{cache.JSON, json.Unmarshal, func(v any) ([]byte, error) {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		err := enc.Encode(v)
+		return buf.Bytes(), err
+	}},
+	{cache.Gob, func(data []byte, v any) error { return gob.NewDecoder(bytes.NewReader(data)).Decode(v) }, func(v any) ([]byte, error) {
+		var buf bytes.Buffer
+		err := gob.NewEncoder(&buf).Encode(v)
+		return buf.Bytes(), err
+	}},
+}
+
+func mustNot[T any](b *testing.B) func() (T, error) {
+	return func() (T, error) {
+		var zero T
+		b.Fatal("the function ran on a hit")
+		return zero, nil
+	}
+}
+
+// BenchmarkHit: Do returning a stored value; floor: os.ReadFile and the
+// codec's decode into the same type.
+func BenchmarkHit(b *testing.B) {
+	for _, c := range benchCodecs {
+		for _, size := range bench.Sizes {
+			b.Run(c.codec.Name()+"/"+size.Name, func(b *testing.B) {
+				store, err := cache.NewStore(b.TempDir(), cache.WithCodec(c.codec), cache.WithAccess(cache.ReadExecuteWrite))
+				if err != nil {
+					b.Fatal(err)
+				}
+				value := bench.Records(size.Bytes)
+				if err := store.Write("BenchmarkHit/value", value); err != nil {
+					b.Fatal(err)
+				}
+				path, _ := store.Path("BenchmarkHit/value")
+				fn := mustNot[[]bench.Record](b)
+				bench.Pair(b, func() {
+					if _, err := cache.Do(store, "BenchmarkHit/value", fn); err != nil {
+						b.Fatal(err)
+					}
+				}, func() {
+					data, err := os.ReadFile(path)
+					if err != nil {
+						b.Fatal(err)
+					}
+					var v []bench.Record
+					if err := c.decode(data, &v); err != nil {
+						b.Fatal(err)
+					}
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkMissWrite: Do with access ew, executing a function that returns a
+// ready value, encoding it, checking that it decodes to an equal value and
+// writing it atomically; floor: the codec's encoding, written with
+// os.WriteFile's open, write and close plus a Sync.
+func BenchmarkMissWrite(b *testing.B) {
+	for _, c := range benchCodecs {
+		for _, size := range bench.Sizes {
+			b.Run(c.codec.Name()+"/"+size.Name, func(b *testing.B) {
+				dir := b.TempDir()
+				store, err := cache.NewStore(dir, cache.WithCodec(c.codec), cache.WithAccess(cache.Regenerate))
+				if err != nil {
+					b.Fatal(err)
+				}
+				value := bench.Records(size.Bytes)
+				fn := func() ([]bench.Record, error) { return value, nil }
+				floorPath := filepath.Join(dir, "floor")
+				bench.Pair(b, func() {
+					if _, err := cache.Do(store, "BenchmarkMissWrite/value", fn); err != nil {
+						b.Fatal(err)
+					}
+				}, func() {
+					data, err := c.encode(value)
+					if err != nil {
+						b.Fatal(err)
+					}
+					writeSync(b, floorPath, data)
+				})
+			})
+		}
+	}
+}
+
+func writeSync(b *testing.B, path string, data []byte) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if err1 := f.Close(); err == nil {
+		err = err1
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// scaleSizes are the numbers of entries of BenchmarkScale's stores.
+var scaleSizes = []int{10, 1000, 10000, 100000}
+
+// BenchmarkScale: the cost of one call in a store of n entries, all in one
+// directory as cache.Func puts them, against the same call in a store of 10
+// entries, interleaved in the same run: x-10entries is the ratio. hit reads
+// an entry; miss reads nothing, executes and writes a new entry (removed
+// again outside the timing, so the store keeps its size).
+func BenchmarkScale(b *testing.B) {
+	value := bench.Records(256)
+	data, err := cache.JSON.Marshal(value)
+	if err != nil {
+		b.Fatal(err)
+	}
+	stores := map[int]*cache.Store{}
+	root := b.TempDir()
+	for _, n := range scaleSizes {
+		store, err := cache.NewStore(filepath.Join(root, strconv.Itoa(n)), cache.WithAccess(cache.ReadExecuteWrite))
+		if err != nil {
+			b.Fatal(err)
+		}
+		// The same bytes store.Write writes, written directly: filling
+		// 100 000 entries through the atomic write would take minutes.
+		first, _ := store.Path(scaleKey(0))
+		if err := os.MkdirAll(filepath.Dir(first), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < n; i++ {
+			path, _ := store.Path(scaleKey(i))
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+		stores[n] = store
+	}
+	fail := mustNot[[]bench.Record](b)
+	compute := func() ([]bench.Record, error) { return value, nil }
+	hit := func(n int) func() bench.Time {
+		r := rand.New(rand.NewPCG(2, uint64(n)))
+		return func() bench.Time {
+			key := scaleKey(r.IntN(n))
+			t0 := bench.Start()
+			_, err := cache.Do(stores[n], key, fail)
+			d := bench.Since(t0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return d
+		}
+	}
+	miss := func(n int) func() bench.Time {
+		i := 0
+		return func() bench.Time {
+			i++
+			key := "entries/new-" + strconv.Itoa(i)
+			t0 := bench.Start()
+			_, err := cache.Do(stores[n], key, compute)
+			d := bench.Since(t0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := stores[n].Delete(key); err != nil {
+				b.Fatal(err)
+			}
+			return d
+		}
+	}
+	for _, n := range scaleSizes {
+		b.Run(fmt.Sprintf("hit/entries=%d", n), func(b *testing.B) {
+			bench.PairTimed(b, "x-10entries", hit(n), hit(10))
+		})
+	}
+	for _, n := range scaleSizes {
+		b.Run(fmt.Sprintf("miss/entries=%d", n), func(b *testing.B) {
+			bench.PairTimed(b, "x-10entries", miss(n), miss(10))
+		})
+	}
+}
+
+func scaleKey(i int) string { return fmt.Sprintf("entries/k%06d", i) }
+
+// BenchmarkKey: deriving the key of an argument, as cache.Func does on every
+// call; floor: SHA-256 over as many bytes as the argument holds.
+func BenchmarkKey(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	ints := make([]int64, (1<<20)/8)
+	for i := range ints {
+		ints[i] = r.Int64()
+	}
+	words := make(map[string]int64, 10000)
+	mapBytes := 0
+	for len(words) < 10000 {
+		w := "word-" + strconv.Itoa(r.IntN(1<<30))
+		if _, ok := words[w]; !ok {
+			words[w] = r.Int64N(1 << 20)
+			mapBytes += len(w) + 8
+		}
+	}
+	cases := []struct {
+		name  string
+		arg   any
+		bytes int
+	}{
+		{"int64s=1MB", ints, len(ints) * 8},
+		{"map=10000", words, mapBytes},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			raw := make([]byte, c.bytes)
+			var key string
+			var err error
+			bench.Pair(b, func() {
+				switch arg := c.arg.(type) {
+				case []int64:
+					key, err = cache.EntryKey("f", arg)
+				case map[string]int64:
+					key, err = cache.EntryKey("f", arg)
+				}
+				if err != nil || key == "" {
+					b.Fatal(err)
+				}
+			}, func() {
+				sha256.Sum256(raw)
+			})
+		})
+	}
+}
+
+// BenchmarkParallel: hits from b.RunParallel's goroutines on one key, and on
+// a key of each goroutine; floor: os.ReadFile and json.Unmarshal of the same
+// file, from the same goroutines.
+func BenchmarkParallel(b *testing.B) {
+	for _, distinct := range []bool{false, true} {
+		name := "one-key"
+		if distinct {
+			name = "distinct-keys"
+		}
+		b.Run(name, func(b *testing.B) {
+			store, err := cache.NewStore(b.TempDir(), cache.WithAccess(cache.ReadExecuteWrite))
+			if err != nil {
+				b.Fatal(err)
+			}
+			value := bench.Records(1 << 10)
+			const keys = 64
+			for i := 0; i < keys; i++ {
+				if err := store.Write(scaleKey(i), value); err != nil {
+					b.Fatal(err)
+				}
+			}
+			keyOf := func(g int) string {
+				if distinct {
+					return scaleKey(g % keys)
+				}
+				return scaleKey(0)
+			}
+			fn := mustNot[[]bench.Record](b)
+			bench.Parallel(b, func(g int) {
+				if _, err := cache.Do(store, keyOf(g), fn); err != nil {
+					b.Error(err)
+				}
+			}, func(g int) {
+				path, _ := store.Path(keyOf(g))
+				data, err := os.ReadFile(path)
+				if err != nil {
+					b.Error(err)
+				}
+				var v []bench.Record
+				if err := json.Unmarshal(data, &v); err != nil {
+					b.Error(err)
+				}
+			})
+		})
+	}
+}
+
+// EnvBenchLarge enables BenchmarkLarge, which needs about 1.5 GB of memory
+// and a minute. Set to "ours", it makes BenchmarkLarge read each value with
+// Do only, b.N times, reporting nothing else: for measuring the peak RSS of
+// a process that does just that, with /usr/bin/time -v.
+const EnvBenchLarge = "PECAPIKU_BENCH_LARGE"
+
+// BenchmarkLarge: a hit on a 256 MB []byte under the raw codec and on a
+// 64 MB JSON value; floor: os.ReadFile (and json.Unmarshal). Besides the
+// times it reports, for one call of each, the heap allocated over the size
+// of the file (heap/value, with the collector off: the peak the call adds)
+// and the peak resident set size of the process during the call (peak-RSS-MB,
+// from /proc/self/status after resetting it). Run it with
+//
+//	PECAPIKU_BENCH_LARGE=1 go test -run '^$' -bench Large -benchtime 3x ./cache
+//
+// and the peak RSS of a process that only reads the raw value with
+//
+//	go test -c -o cache.test ./cache
+//	PECAPIKU_BENCH_LARGE=ours /usr/bin/time -v ./cache.test -test.run '^$' -test.bench Large/raw -test.benchtime 3x
+func BenchmarkLarge(b *testing.B) {
+	if os.Getenv(EnvBenchLarge) != "ours" && !bench.Enabled(b, EnvBenchLarge) {
+		return
+	}
+	b.Run("raw=256MB", func(b *testing.B) {
+		const size = 256 << 20
+		store, err := cache.NewStore(b.TempDir(), cache.WithCodec(cache.Raw), cache.WithAccess(cache.ReadOnly))
+		if err != nil {
+			b.Fatal(err)
+		}
+		path, _ := store.Path("large")
+		// Written in pieces, so that the process never held the value and
+		// its peak RSS is the read's.
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := rand.NewChaCha8([32]byte{5})
+		chunk := make([]byte, 1<<20)
+		for i := 0; i < size/len(chunk); i++ {
+			r.Read(chunk)
+			if _, err := f.Write(chunk); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+		fn := mustNot[[]byte](b)
+		ours := func() {
+			v, err := cache.Do(store, "large", fn)
+			if err != nil || len(v) != size {
+				b.Fatal(len(v), err)
+			}
+		}
+		floor := func() {
+			v, err := os.ReadFile(path)
+			if err != nil || len(v) != size {
+				b.Fatal(len(v), err)
+			}
+		}
+		largeReport(b, size, ours, floor)
+	})
+	b.Run("json=64MB", func(b *testing.B) {
+		store, err := cache.NewStore(b.TempDir(), cache.WithAccess(cache.ReadOnly))
+		if err != nil {
+			b.Fatal(err)
+		}
+		path, _ := store.Path("large")
+		data, err := cache.JSON.Marshal(bench.Records(64 << 20))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		size := len(data)
+		data = nil
+		fn := mustNot[[]bench.Record](b)
+		ours := func() {
+			if _, err := cache.Do(store, "large", fn); err != nil {
+				b.Fatal(err)
+			}
+		}
+		floor := func() {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var v []bench.Record
+			if err := json.Unmarshal(data, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+		largeReport(b, size, ours, floor)
+	})
+}
+
+// largeReport reports the heap and peak RSS of one call of ours and of
+// floor, then their times.
+func largeReport(b *testing.B, size int, ours, floor func()) {
+	if os.Getenv(EnvBenchLarge) == "ours" {
+		for i := 0; i < b.N; i++ {
+			ours()
+			runtime.GC()
+		}
+		return
+	}
+	mb := float64(size) / (1 << 20)
+	rssOurs, rssFloor := bench.PeakRSS(ours), bench.PeakRSS(floor)
+	heapOurs, heapFloor := bench.HeapOf(ours), bench.HeapOf(floor)
+	bench.Pair(b, ours, floor)
+	b.ReportMetric(float64(heapOurs)/float64(size), "heap/value")
+	b.ReportMetric(float64(heapFloor)/float64(size), "floor-heap/value")
+	b.ReportMetric(float64(rssOurs)/(1<<20), "peak-RSS-MB")
+	b.ReportMetric(float64(rssFloor)/(1<<20), "floor-peak-RSS-MB")
+	b.ReportMetric(mb, "value-MB")
+}
