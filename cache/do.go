@@ -185,8 +185,11 @@ func Do[T any](s *Store, key string, fn func() (T, error)) (T, error) {
 		}
 		return data, nil
 	})
-	if leader || data == nil {
-		return mine, err
+	switch {
+	case data == nil:
+		return zero, err // nothing computed, or a value that failed its round trip
+	case leader:
+		return mine, err // err: the value could not be written
 	}
 	var v T
 	if derr := s.decode(key, path, data, &v); derr != nil {
