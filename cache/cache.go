@@ -318,6 +318,24 @@ func (s *Store) Leftovers() ([]string, error) {
 	return paths, nil
 }
 
+// StaleLocks returns the locks of entries that processes which stopped
+// while holding them left in the store, in lexical order, when its
+// filesystem is a [LockSweeper]; on another filesystem none, since its
+// locks, if any, are not in the store (those on the real filesystem live
+// under the temporary directory and are released by the kernel).
+// [Store.Remove] removes them.
+func (s *Store) StaleLocks() ([]string, error) {
+	sweeper, ok := s.base.(LockSweeper)
+	if !ok {
+		return nil, nil
+	}
+	locks, err := sweeper.StaleLocks(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("cache: list the stale locks of %s: %w", s.dir, err)
+	}
+	return locks, nil
+}
+
 // walk calls f for each regular file under the store's directory, in lexical
 // order, skipping directories whose names are reserved by package fs. A
 // missing directory has no files.
