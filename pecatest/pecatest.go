@@ -412,7 +412,7 @@ func newCall(t TB, name, fn string, opts []Option, defaultCodec cache.Codec) (*c
 	if c.path, err = c.store.Path(c.key); err != nil {
 		return nil, fmt.Errorf("pecatest: %s of %s: %w", fn, c.name, err)
 	}
-	c.track()
+	c.track(location)
 	if location != "" { // shared stores (issue 8): messages name the object
 		c.path = location + filepath.ToSlash(c.path)
 	}
