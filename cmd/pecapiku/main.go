@@ -39,6 +39,24 @@
 // included. A store with another name, such as one made with
 // cache.NewStore("testdata/cache"), is given with -store DIR.
 //
+// # Shared stores
+//
+// Wherever the command takes a PATH, a DIR or an ENTRY, it also takes the
+// URL of a place on a shared store, one that PECAPIKU_STORE may name:
+// s3://bucket/prefix/github.com/acme/app/report/testdata/.pecapiku, say;
+// it names the entries there by URL. With PECAPIKU_STORE set, ls and verify
+// without PATH take the testdata/.pecapiku directories of the current
+// module on that store rather than on the local disk, found under the
+// module path and the packages' directories as package pecatest puts them,
+// and prune examines the stores of the packages there. A URL under the
+// location of PECAPIKU_STORE is opened as the tests open it, its local copy
+// included.
+//
+// This program opens file:// URLs. The one that also opens s3:// URLs is
+// built with package github.com/pecapiku/pecapiku/s3:
+//
+//	go install github.com/pecapiku/pecapiku/s3/cmd/pecapiku@latest
+//
 // # ls
 //
 //	pecapiku ls [--json] [-store DIR]... [PATH...]
@@ -94,7 +112,9 @@
 // every package, and from every other store the tests used, each entry no
 // test used and each leftover of an interrupted write, and prints what it
 // removed, store by store. A test that was renamed leaves its old entries
-// behind; prune removes them. When the tests fail it removes nothing.
+// behind; prune removes them. When the tests fail it removes nothing. On a
+// shared store it also removes the stale locks of entries: those that
+// processes which stopped while computing an entry left behind.
 //
 // Tests behind build tags use their fixtures only when the tags are given:
 // pass them with -tags, or their entries look unused. With --dry-run prune

@@ -1,8 +1,9 @@
 // Package cli is the pecapiku command: its subcommands ls, show, verify, rm
-// and prune, run by [Main]. It is a package rather than the main of
-// cmd/pecapiku so that another program can run the same command with more
-// filesystems registered with package cache. The command's documentation is
-// that of cmd/pecapiku.
+// and prune, run by [Main]. Two programs run it: cmd/pecapiku, which opens
+// stores on the local disk and file:// URLs, and s3/cmd/pecapiku, which
+// imports package github.com/pecapiku/pecapiku/s3 and so opens s3:// URLs
+// too; every URL is opened with cache.OpenURL. The command's documentation
+// is that of cmd/pecapiku.
 package cli
 
 import (

@@ -9,7 +9,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/spf13/afero"
+
 	"github.com/pecapiku/pecapiku/cache"
+	"github.com/pecapiku/pecapiku/internal/remote"
 )
 
 // storeDirName is the name of the directories that package pecatest keeps
@@ -58,24 +61,122 @@ func (e *env) rel(path string) string {
 }
 
 // moduleRoot returns the nearest directory at or above dir that has a
-// go.mod.
-func moduleRoot(dir string) (string, error) {
-	for d := dir; ; {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return "", fmt.Errorf("no go.mod in %s or above, so there is no module to search; give the paths to search", dir)
-		}
-		d = parent
+// go.mod, and the module path it declares.
+func moduleRoot(dir string) (root, modulePath string, err error) {
+	root, modulePath, ok := remote.Module(dir)
+	if !ok {
+		return "", "", fmt.Errorf("no go.mod in %s or above, so there is no module to search; give the paths to search", dir)
 	}
+	return root, modulePath, nil
 }
 
-// findStores returns the absolute directories of the stores the command
-// works on, sorted and without duplicates: those below each of paths, or,
-// without paths, the testdata/.pecapiku directories of the module of the
-// working directory; and the directories given with -store.
+// findPlaces returns the stores the command works on: those below each of
+// paths (local paths or URLs), and the directories given with -store; or,
+// without either, the testdata/.pecapiku directories of the module of the
+// working directory, on the shared store when PECAPIKU_STORE names one (see
+// package internal/remote) and on the local disk otherwise. The local ones
+// come first, as findStores returns them, then the others by URL.
+func findPlaces(e *env, paths, stores []string) ([]place, error) {
+	var localPaths, localStores, urlPaths, urlStores []string
+	for _, p := range paths {
+		if isURL(p) {
+			urlPaths = append(urlPaths, p)
+		} else {
+			localPaths = append(localPaths, p)
+		}
+	}
+	for _, s := range stores {
+		if isURL(s) {
+			urlStores = append(urlStores, s)
+		} else {
+			localStores = append(localStores, s)
+		}
+	}
+	none := len(paths) == 0 && len(stores) == 0
+	if none && remote.Location() != "" {
+		return sharedModuleStores(e)
+	}
+	var places []place
+	if none || len(localPaths)+len(localStores) > 0 {
+		dirs, err := findStores(e, localPaths, localStores)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range dirs {
+			places = append(places, local(d))
+		}
+	}
+	found := map[string]place{}
+	for _, s := range urlStores {
+		p, err := openURL(s)
+		if err != nil {
+			return nil, fmt.Errorf("-store %w", err)
+		}
+		if err := isDirOn(p.fsys, p.path); err != nil {
+			return nil, fmt.Errorf("-store %s: %w", s, err)
+		}
+		found[e.name(p, p.path)] = p
+	}
+	for _, u := range urlPaths {
+		p, err := openURL(u)
+		if err != nil {
+			return nil, err
+		}
+		if err := isDirOn(p.fsys, p.path); err != nil {
+			return nil, fmt.Errorf("%s: %w", u, err)
+		}
+		err = walkStores(p.fsys, p.path, nil, func(dir string) { found[e.name(p, dir)] = p.at(dir) })
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range sortedKeys(found) {
+		places = append(places, found[name])
+	}
+	return places, nil
+}
+
+// sharedModuleStores returns the testdata/.pecapiku directories of the
+// module of the working directory on the shared store of PECAPIKU_STORE,
+// found under the module path there, as findStores finds them on the local
+// disk: not those of nested modules (directories with a go.mod of their own
+// in the checkout), vendor, node_modules or hidden directories.
+func sharedModuleStores(e *env) ([]place, error) {
+	root, mod, err := moduleRoot(e.dir)
+	if err != nil {
+		return nil, err
+	}
+	shared, err := openURL(remote.Location())
+	if err != nil {
+		return nil, err
+	}
+	top := filepath.Join(shared.path, filepath.FromSlash(mod))
+	if _, err := shared.fsys.Stat(top); errors.Is(err, iofs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("%s: %w", e.name(shared, top), pathless(err))
+	}
+	nested := func(dir string) bool {
+		rel, err := filepath.Rel(top, dir)
+		if err != nil {
+			return false
+		}
+		_, err = os.Stat(filepath.Join(root, rel, "go.mod"))
+		return err == nil
+	}
+	var places []place
+	err = walkStores(shared.fsys, top, nested, func(dir string) { places = append(places, shared.at(dir)) })
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(places, func(i, j int) bool { return places[i].path < places[j].path })
+	return places, nil
+}
+
+// findStores returns the absolute directories of the local stores the
+// command works on, sorted and without duplicates: those below each of
+// paths, or, without paths, the testdata/.pecapiku directories of the
+// module of the working directory; and the directories given with -store.
 func findStores(e *env, paths, stores []string) ([]string, error) {
 	found := map[string]bool{}
 	for _, s := range stores {
@@ -94,16 +195,16 @@ func findStores(e *env, paths, stores []string) ([]string, error) {
 			if err := isDir(dir); err != nil {
 				return nil, fmt.Errorf("%s: %w", p, err)
 			}
-			if err := walkStores(dir, false, add); err != nil {
+			if err := walkStores(osFs, dir, nil, add); err != nil {
 				walkErr = err
 			}
 		}
 	case len(stores) == 0:
-		root, err := moduleRoot(e.dir)
+		root, _, err := moduleRoot(e.dir)
 		if err != nil {
 			return nil, err
 		}
-		walkErr = walkStores(root, true, add)
+		walkErr = walkStores(osFs, root, hasGoMod, add)
 	}
 	if walkErr != nil {
 		return nil, walkErr
@@ -111,10 +212,21 @@ func findStores(e *env, paths, stores []string) ([]string, error) {
 	return sortedKeys(found), nil
 }
 
-// isDir returns nil when dir is a directory, and otherwise an error that
-// says what it is.
-func isDir(dir string) error {
-	info, err := os.Stat(dir)
+// hasGoMod reports whether the local directory dir has a go.mod: whether it
+// is the root of a module.
+func hasGoMod(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "go.mod"))
+	return err == nil
+}
+
+// isDir returns nil when dir is a local directory, and otherwise an error
+// that says what it is.
+func isDir(dir string) error { return isDirOn(osFs, dir) }
+
+// isDirOn returns nil when dir is a directory on fsys, and otherwise an
+// error that says what it is.
+func isDirOn(fsys afero.Fs, dir string) error {
+	info, err := fsys.Stat(dir)
 	if err != nil {
 		return pathless(err)
 	}
@@ -124,20 +236,22 @@ func isDir(dir string) error {
 	return nil
 }
 
-// walkStores calls add with each store directory below root, root
-// included: each directory named .pecapiku, and with module only those in
-// a directory named testdata, as package pecatest keeps them. It leaves out
-// vendor, node_modules and other hidden directories, and with module the
-// directories of nested modules (those with a go.mod of their own).
-func walkStores(root string, module bool, add func(dir string)) error {
-	return filepath.WalkDir(root, func(path string, d iofs.DirEntry, err error) error {
+// walkStores calls add with each store directory below root on fsys, root
+// included: each directory named .pecapiku, leaving out vendor,
+// node_modules and other hidden directories. With nested, it walks a
+// module, as package pecatest keeps its stores there: it takes only the
+// .pecapiku directories in a directory named testdata, and leaves out the
+// directories for which nested reports true, those of nested modules.
+func walkStores(fsys afero.Fs, root string, nested func(dir string) bool, add func(dir string)) error {
+	module := nested != nil
+	return afero.Walk(fsys, root, func(path string, info iofs.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() {
+		if !info.IsDir() {
 			return nil
 		}
-		name := d.Name()
+		name := info.Name()
 		if name == storeDirName {
 			if !module || filepath.Base(filepath.Dir(path)) == "testdata" {
 				add(path)
@@ -150,18 +264,16 @@ func walkStores(root string, module bool, add func(dir string)) error {
 		if name == "vendor" || name == "node_modules" || strings.HasPrefix(name, ".") {
 			return filepath.SkipDir
 		}
-		if module {
-			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
-				return filepath.SkipDir
-			}
+		if module && nested(path) {
+			return filepath.SkipDir
 		}
 		return nil
 	})
 }
 
 // storeOf returns the directory of the store that holds the file path (both
-// absolute): the one of stores that path is below, else the nearest
-// directory above path named .pecapiku; or "" when there is none.
+// on one filesystem): the one of stores that path is below, else the
+// nearest directory above path named .pecapiku; or "" when there is none.
 func storeOf(path string, stores []string) string {
 	best := ""
 	for _, s := range stores {
@@ -184,9 +296,11 @@ func storeOf(path string, stores []string) string {
 	}
 }
 
-// openStore returns the store in dir with access a.
-func openStore(dir string, a cache.Access) (*cache.Store, error) {
-	return cache.NewStore(dir, cache.WithAccess(a))
+// openStore returns the store in the directory p with access a, on p's
+// filesystem: the local disk is named, so that PECAPIKU_STORE does not move
+// a local store to the shared one.
+func openStore(p place, a cache.Access) (*cache.Store, error) {
+	return cache.NewStore(p.path, cache.WithFs(p.fsys), cache.WithAccess(a))
 }
 
 // contents is what a store holds, as ls and verify report it.
@@ -196,9 +310,9 @@ type contents struct {
 	leftovers []string      // temporary files of interrupted writes
 }
 
-// read lists the store in dir.
-func read(dir string) (*contents, error) {
-	s, err := openStore(dir, cache.ReadOnly)
+// read lists the store in the directory p.
+func read(p place) (*contents, error) {
+	s, err := openStore(p, cache.ReadOnly)
 	if err != nil {
 		return nil, err
 	}
