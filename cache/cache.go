@@ -67,7 +67,8 @@
 // PECAPIKU_STORE=file:///shared/dir for a directory. A store that cannot be
 // reached is an error wrapping [ErrUnavailable], which [Do] turns into an
 // execution when e is granted; on a filesystem that is an [EntryLocker],
-// processes that miss the same entry take turns.
+// processes that miss the same entry take turns, and on one that is also a
+// [LockSweeper], [Store.StaleLocks] finds the locks of processes that died.
 package cache
 
 import (
@@ -357,8 +358,9 @@ func (s *Store) walk(f func(path string, info iofs.FileInfo) error) error {
 	})
 }
 
-// Remove removes the file at path, an entry or a leftover of the store as
-// [Store.List] and [Store.Leftovers] report them, and then each directory
+// Remove removes the file at path, an entry, a leftover or a stale lock of
+// the store as [Store.List], [Store.Leftovers] and [Store.StaleLocks] report
+// them, and then each directory
 // above it that is left empty, up to but not including the store's
 // directory. A path outside the store's directory is refused. Without w,
 // Remove fails with [ErrForbidden].
