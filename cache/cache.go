@@ -67,7 +67,8 @@
 // PECAPIKU_STORE=file:///shared/dir for a directory. A store that cannot be
 // reached is an error wrapping [ErrUnavailable], which [Do] turns into an
 // execution when e is granted; on a filesystem that is an [EntryLocker],
-// processes that miss the same entry take turns.
+// processes that miss the same entry take turns, and on one that is also a
+// [LockSweeper], [Store.StaleLocks] finds the locks of processes that died.
 package cache
 
 import (
@@ -318,6 +319,24 @@ func (s *Store) Leftovers() ([]string, error) {
 	return paths, nil
 }
 
+// StaleLocks returns the locks of entries that processes which stopped
+// while holding them left in the store, in lexical order, when its
+// filesystem is a [LockSweeper]; on another filesystem none, since its
+// locks, if any, are not in the store (those on the real filesystem live
+// under the temporary directory and are released by the kernel).
+// [Store.Remove] removes them.
+func (s *Store) StaleLocks() ([]string, error) {
+	sweeper, ok := s.base.(LockSweeper)
+	if !ok {
+		return nil, nil
+	}
+	locks, err := sweeper.StaleLocks(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("cache: list the stale locks of %s: %w", s.dir, err)
+	}
+	return locks, nil
+}
+
 // walk calls f for each regular file under the store's directory, in lexical
 // order, skipping directories whose names are reserved by package fs. A
 // missing directory has no files.
@@ -339,8 +358,9 @@ func (s *Store) walk(f func(path string, info iofs.FileInfo) error) error {
 	})
 }
 
-// Remove removes the file at path, an entry or a leftover of the store as
-// [Store.List] and [Store.Leftovers] report them, and then each directory
+// Remove removes the file at path, an entry, a leftover or a stale lock of
+// the store as [Store.List], [Store.Leftovers] and [Store.StaleLocks] report
+// them, and then each directory
 // above it that is left empty, up to but not including the store's
 // directory. A path outside the store's directory is refused. Without w,
 // Remove fails with [ErrForbidden].

@@ -54,6 +54,19 @@ type EntryLocker interface {
 	LockEntry(name string) (unlock func(), err error)
 }
 
+// A LockSweeper is an [EntryLocker] whose locks are files in the store,
+// next to the entries, which a process that stops while it holds one leaves
+// behind, and which can tell such a stale lock from one a live process
+// holds. A stale lock harms nobody: the next process that needs its entry
+// takes it over. [Store.StaleLocks] lists them so that a tidy-up can remove
+// them too. The filesystem of package github.com/pecapiku/pecapiku/s3 is a
+// LockSweeper.
+type LockSweeper interface {
+	// StaleLocks returns the files of the stale locks under the directory
+	// dir, in lexical order; none when dir does not exist.
+	StaleLocks(dir string) ([]string, error)
+}
+
 // knownSchemes names the package that registers each scheme this module
 // provides, for the message of a missing import.
 var knownSchemes = map[string]string{

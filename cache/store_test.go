@@ -4,6 +4,7 @@ import (
 	"errors"
 	iofs "io/fs"
 	"path/filepath"
+	"sort"
 	"testing"
 
 	"github.com/spf13/afero"
@@ -59,4 +60,64 @@ func TestStoreRemoveAndLeftovers(t *testing.T) {
 			assert.Assert(t, errors.Is(err, cache.ErrForbidden))
 		})
 	}
+}
+
+// sweeperFs is a filesystem whose locks are files named .<entry>.lock, of
+// which those named in stale are stale.
+type sweeperFs struct {
+	afero.Fs
+	stale map[string]bool
+	asked []string
+}
+
+func (f *sweeperFs) LockEntry(string) (func(), error) { return func() {}, nil }
+
+func (f *sweeperFs) StaleLocks(dir string) ([]string, error) {
+	f.asked = append(f.asked, dir)
+	var locks []string
+	for l := range f.stale {
+		if rel, err := filepath.Rel(dir, l); err == nil && filepath.IsLocal(rel) {
+			locks = append(locks, l)
+		}
+	}
+	sort.Strings(locks)
+	return locks, nil
+}
+
+func TestStoreStaleLocks(t *testing.T) {
+	dir := filepath.Join("ci", "testdata", ".pecapiku")
+	stale := filepath.Join(dir, "TestA", ".x.json.lock")
+	live := filepath.Join(dir, "TestA", ".y.json.lock")
+	fsys := &sweeperFs{Fs: afero.NewMemMapFs(), stale: map[string]bool{
+		stale: true,
+		filepath.Join("ci", "elsewhere", ".z.json.lock"): true,
+	}}
+	for _, name := range []string{stale, live, filepath.Join(dir, "TestA", "x.json")} {
+		assert.NilError(t, afero.WriteFile(fsys, name, []byte("1\n"), 0o644))
+	}
+
+	// Without w too: listing them writes nothing.
+	readOnly, err := cache.NewStore(dir, cache.WithFs(fsys), cache.WithAccess(cache.ReadOnly))
+	assert.NilError(t, err)
+	locks, err := readOnly.StaleLocks()
+	assert.NilError(t, err)
+	assert.DeepEqual(t, locks, []string{stale})
+	assert.DeepEqual(t, fsys.asked, []string{dir})
+
+	entries, err := readOnly.List()
+	assert.NilError(t, err)
+	assert.Equal(t, len(entries), 1, "locks are not entries")
+
+	store, err := cache.NewStore(dir, cache.WithFs(fsys), cache.WithAccess(cache.ReadExecuteWrite))
+	assert.NilError(t, err)
+	assert.NilError(t, store.Remove(stale))
+	_, err = fsys.Stat(live)
+	assert.NilError(t, err)
+
+	// Elsewhere, locks are not in the store: none.
+	plain, err := cache.NewStore(dir, cache.WithFs(afero.NewMemMapFs()), cache.WithAccess(cache.ReadOnly))
+	assert.NilError(t, err)
+	locks, err = plain.StaleLocks()
+	assert.NilError(t, err)
+	assert.Assert(t, locks == nil)
 }

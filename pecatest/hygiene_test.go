@@ -2,8 +2,11 @@ package pecatest
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
+	iofs "io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -225,4 +228,82 @@ func TestDriftVerificationRecordsWhatIsMissing(t *testing.T) {
 	got := Memo(ft, "new", func() (int, error) { return 3, nil }, WithFs(fsys))
 	assert.Equal(t, got, 3)
 	assert.DeepEqual(t, ft.logs, []string{"pecatest: recorded TestDrift/new in testdata/.pecapiku/TestDrift/new.json"})
+}
+
+// sweepFs is a shared store whose locks, files named .<entry>.lock, are all
+// stale.
+type sweepFs struct{ afero.Fs }
+
+func (sweepFs) LockEntry(string) (func(), error) { return func() {}, nil }
+
+func (f sweepFs) StaleLocks(dir string) ([]string, error) {
+	var locks []string
+	err := afero.Walk(f.Fs, dir, func(path string, info iofs.FileInfo, err error) error {
+		if err == nil && strings.HasSuffix(path, ".lock") {
+			locks = append(locks, path)
+		}
+		return nil
+	})
+	return locks, err
+}
+
+var (
+	registerSweep sync.Once
+	sweepRuns     int
+)
+
+// TestUnusedOnSharedStore puts the package's store on a shared store with
+// PECAPIKU_STORE: the calls are tracked by URL, in this process and in the
+// file of PECAPIKU_USED, and the unused entries and stale locks of the
+// package's store there are reported and pruned, the used ones kept.
+func TestUnusedOnSharedStore(t *testing.T) {
+	clearAccess(t)
+	registerSweep.Do(func() {
+		cache.RegisterScheme("test-sweep", func(*url.URL) (afero.Fs, error) { return sweepFs{afero.NewMemMapFs()}, nil })
+	})
+	// A bucket of its own for each run of the test, since a URL is opened
+	// once per process.
+	sweepRuns++
+	location := fmt.Sprintf("test-sweep://bucket-%d/prefix/", sweepRuns)
+	fsys, err := cache.OpenURL(location + "?ignored=1")
+	assert.NilError(t, err)
+	t.Setenv(cache.EnvStore, location+"?ignored=1")
+	usedFile := filepath.Join(t.TempDir(), "used.txt")
+	t.Setenv(EnvUsed, usedFile)
+	const store = namespace + "/testdata/.pecapiku"
+
+	Memo(&fakeT{name: "TestKept"}, "x", func() (int, error) { return 1, nil })
+	Golden(&fakeT{name: "TestKept"}, "y", "text\n", WithDir("testdata/golden"))
+	lines, err := os.ReadFile(usedFile)
+	assert.NilError(t, err)
+	assert.Equal(t, string(lines), "store\t"+location+store+"\n"+
+		"entry\t"+location+store+"/TestKept/x.json\n"+
+		"store\t"+location+namespace+"/testdata/golden\n"+
+		"entry\t"+location+namespace+"/testdata/golden/TestKept/y.raw\n")
+
+	orphan := store + "/TestGone/x.json"
+	lock := store + "/TestKept/.z.json.lock"
+	goldenOrphan := namespace + "/testdata/golden/TestGone/y.raw"
+	for _, name := range []string{orphan, lock, goldenOrphan} {
+		assert.NilError(t, afero.WriteFile(fsys, name, []byte("1\n"), 0o644))
+	}
+
+	var out bytes.Buffer
+	assert.NilError(t, checkUnused(&out, false))
+	assert.Assert(t, strings.Contains(out.String(), "fixture files were used by no test:\n"+
+		"\t"+location+store+"/TestGone/x.json\n"+
+		"\t"+location+store+"/TestKept/.z.json.lock\n"+
+		"\t"+location+goldenOrphan+"\n"), out.String())
+
+	out.Reset()
+	assert.NilError(t, checkUnused(&out, true))
+	assert.Assert(t, strings.Contains(out.String(), "removed 3 fixture files that no test used:\n"), out.String())
+	for _, name := range []string{orphan, lock, goldenOrphan} {
+		_, err := fsys.Stat(name)
+		assert.Assert(t, errors.Is(err, iofs.ErrNotExist), name)
+	}
+	for _, name := range []string{store + "/TestKept/x.json", namespace + "/testdata/golden/TestKept/y.raw"} {
+		_, err := fsys.Stat(name)
+		assert.NilError(t, err)
+	}
 }

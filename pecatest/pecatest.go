@@ -53,7 +53,7 @@
 //
 // With [Run] in TestMain, a full, passing run reports the fixtures no test
 // used (left behind by a renamed or deleted test) and PECAPIKU_PRUNE=1
-// deletes them; PECAPIKU_VERIFY=1 makes Memo execute its function as well
+// deletes them, on the shared store of PECAPIKU_STORE too; PECAPIKU_VERIFY=1 makes Memo execute its function as well
 // and fail when the recording has drifted from a fresh value (see [Memo]).
 //
 // # Parallel tests
@@ -412,7 +412,7 @@ func newCall(t TB, name, fn string, opts []Option, defaultCodec cache.Codec) (*c
 	if c.path, err = c.store.Path(c.key); err != nil {
 		return nil, fmt.Errorf("pecatest: %s of %s: %w", fn, c.name, err)
 	}
-	c.track()
+	c.track(location)
 	if location != "" { // shared stores (issue 8): messages name the object
 		c.path = location + filepath.ToSlash(c.path)
 	}

@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,7 +22,10 @@ import (
 	"github.com/pecapiku/pecapiku/cache"
 )
 
-var _ cache.EntryLocker = (*Fs)(nil)
+var (
+	_ cache.EntryLocker = (*Fs)(nil)
+	_ cache.LockSweeper = (*Fs)(nil)
+)
 
 // LockEntry takes the lock of the entry whose file is name, for
 // [cache.Do]: it creates the object ".<base>.lock" next to it with
@@ -41,7 +47,7 @@ func (f *Fs) LockEntry(name string) (unlock func(), err error) {
 		return func() {}, nil
 	}
 	r := rel(name)
-	lockRel := path.Join(path.Dir(r), "."+path.Base(r)+".lock")
+	lockRel := path.Join(path.Dir(r), "."+path.Base(r)+lockSuffix)
 	key := f.key(lockRel)
 	body := []byte(fmt.Sprintf("pecapiku lock of %s, held by process %d on %s since %s\n",
 		f.key(r), os.Getpid(), hostname(), time.Now().UTC().Format(time.RFC3339)))
@@ -117,6 +123,47 @@ func (f *Fs) lockIsStale(key string) (bool, error) {
 	}
 	now := serverTime(out.ResultMetadata)
 	return now.Sub(aws.ToTime(out.LastModified)) > f.lease, nil
+}
+
+// lockSuffix ends the name of a lock object, ".<entry>.lock".
+const lockSuffix = ".lock"
+
+// isLock reports whether the base name of an object is that of a lock.
+func isLock(base string) bool {
+	return strings.HasPrefix(base, ".") && strings.HasSuffix(base, lockSuffix) && len(base) > len("."+lockSuffix)
+}
+
+// StaleLocks returns the lock objects under the directory dir (see
+// [Fs.LockEntry]) that were not rewritten for a whole lease by the server's
+// clock: the locks of processes that stopped while they held them, which
+// the next process that needs the entry would take over. It sends one
+// listing request per thousand objects under dir, and makes Fs a
+// [cache.LockSweeper], so that [cache.Store.StaleLocks] lists them and the
+// pecapiku command's prune removes them.
+//
+// A lock is judged as [Fs.LockEntry] judges it before a takeover; between
+// the listing and a removal, another process may take the lock over and
+// hold it anew, and removing that one lets a third process compute the
+// entry too, which costs time and nothing else.
+func (f *Fs) StaleLocks(dir string) ([]string, error) {
+	p := f.dirPrefix(rel(dir))
+	var locks []string
+	pages := awss3.NewListObjectsV2Paginator(f.client, &awss3.ListObjectsV2Input{Bucket: &f.bucket, Prefix: &p})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(context.Background())
+		if err != nil {
+			return nil, f.fail("ListObjectsV2", p, err)
+		}
+		now := serverTime(page.ResultMetadata)
+		for _, obj := range page.Contents {
+			name := strings.TrimPrefix(aws.ToString(obj.Key), p)
+			if isLock(path.Base(name)) && now.Sub(aws.ToTime(obj.LastModified)) > f.lease {
+				locks = append(locks, filepath.Join(dir, filepath.FromSlash(name)))
+			}
+		}
+	}
+	sort.Strings(locks)
+	return locks, nil
 }
 
 // serverTime returns the Date of the response, or the local time when it

@@ -43,6 +43,7 @@ var (
 	_ afero.Fs          = (*ReadThrough)(nil)
 	_ afero.Lstater     = (*ReadThrough)(nil)
 	_ cache.EntryLocker = (*ReadThrough)(nil)
+	_ cache.LockSweeper = (*ReadThrough)(nil)
 )
 
 // NewReadThrough returns the filesystem that reads remote through a copy
@@ -328,6 +329,16 @@ func (c *ReadThrough) LockEntry(name string) (func(), error) {
 		return l.LockEntry(name)
 	}
 	return func() {}, nil
+}
+
+// StaleLocks returns the stale locks of the remote filesystem under dir
+// when it can tell them (see [cache.LockSweeper]), and otherwise none.
+// Locks are never copied locally.
+func (c *ReadThrough) StaleLocks(dir string) ([]string, error) {
+	if s, ok := c.remote.(cache.LockSweeper); ok {
+		return s.StaleLocks(dir)
+	}
+	return nil, nil
 }
 
 var _ iofs.FileInfo = (*fileInfo)(nil)

@@ -1,10 +1,12 @@
-package main
+package cli
 
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
+	iofs "io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/pecapiku/pecapiku/cache"
+	"github.com/pecapiku/pecapiku/internal/remote"
 )
 
 // envUsed is the environment variable that makes package pecatest record
@@ -36,6 +39,13 @@ entry no test used (files with a .json, .gob or .raw extension; other files
 are left alone) and each leftover, then the directories that leaves empty.
 It prints what it removed, store by store, with totals. When go test fails,
 it removes nothing and exits with status 1.
+
+With PECAPIKU_STORE naming a shared store (s3://bucket/prefix), the tests
+keep their entries there, and prune examines the packages' stores there
+instead: testdata/.pecapiku under the module path and each package's
+directory, and the other stores the tests used, by URL. There it also
+removes the locks of entries that processes which stopped left behind
+(those not refreshed for a whole lease), never a lock a live process holds.
 
 The tests run as go test runs them, with the access letters of your
 environment (PECAPIKU_ACCESS, CI), so a test whose fixture is missing may
@@ -98,21 +108,35 @@ func prune(e *env, pkgs []string, tags string, dryRun bool) error {
 	if err != nil {
 		return err
 	}
+	// The stores of the packages, whether their tests used them or not:
+	// where a test's entries go, on the shared store when PECAPIKU_STORE
+	// names one.
+	location := remote.Location()
 	for _, d := range dirs {
-		stores[canonical(filepath.Join(d, "testdata", storeDirName))] = true
+		if location != "" {
+			stores[location+"/"+remote.Namespace(d)+"/testdata/"+storeDirName] = true
+		} else {
+			stores[canonical(filepath.Join(d, "testdata", storeDirName))] = true
+		}
 	}
 	var plans []*plan
 	total := 0
-	for _, dir := range sortedKeys(stores) {
-		p, err := planPrune(dir, used)
+	for _, id := range sortedKeys(stores) {
+		p := local(id)
+		if isURL(id) {
+			if p, err = openURL(id); err != nil {
+				return err
+			}
+		}
+		plan, err := planPrune(p, used)
 		if err != nil {
 			return err
 		}
-		if p == nil {
+		if plan == nil {
 			continue
 		}
-		plans = append(plans, p)
-		total += p.entries
+		plans = append(plans, plan)
+		total += plan.entries
 	}
 	if len(used) == 0 && total > 0 {
 		return fmt.Errorf("the tests passed but used no entry, so every entry would look unused: "+
@@ -143,8 +167,8 @@ func packageDirs(e *env, buildFlags, pkgs []string) ([]string, error) {
 }
 
 // readUsed reads the file PECAPIKU_USED named: "store\t<dir>" and
-// "entry\t<file>" lines. It returns the stores and the entry files,
-// canonical.
+// "entry\t<file>" lines, with absolute paths or, for a shared store, URLs.
+// It returns the stores and the entry files, canonical (see [place.id]).
 func readUsed(name string) (stores, entries map[string]bool, err error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
@@ -155,14 +179,20 @@ func readUsed(name string) (stores, entries map[string]bool, err error) {
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		kind, path, ok := strings.Cut(sc.Text(), "\t")
-		if !ok || !filepath.IsAbs(path) {
+		switch {
+		case !ok:
+			continue
+		case isURL(path):
+		case filepath.IsAbs(path):
+			path = canonical(path)
+		default:
 			continue // not a line of this version; a later one may add kinds
 		}
 		switch kind {
 		case "store":
-			stores[canonical(path)] = true
+			stores[path] = true
 		case "entry":
-			entries[canonical(path)] = true
+			entries[path] = true
 		}
 	}
 	return stores, entries, sc.Err()
@@ -178,21 +208,36 @@ func canonical(path string) string {
 	return path
 }
 
+// id returns what identifies the file path on the filesystem of p in the
+// file of PECAPIKU_USED: the canonical absolute path of a local file, the
+// URL of one on a URL's filesystem.
+func (p place) id(path string) string {
+	if !p.isRemote() {
+		return canonical(path)
+	}
+	return p.root + "/" + filepath.ToSlash(path)
+}
+
 // A plan is what prune removes from one store.
 type plan struct {
+	place     place // the store's directory
 	store     *cache.Store
 	entries   int // entries in the store
 	unused    []cache.Entry
 	leftovers []string
+	locks     []string // stale locks, on a shared store
 }
 
-// planPrune returns what prune removes from the store in dir, or nil when
-// there is no such directory.
-func planPrune(dir string, used map[string]bool) (*plan, error) {
-	if err := isDir(dir); err != nil {
-		return nil, nil
+// planPrune returns what prune removes from the store in the directory p,
+// or nil when there is no such directory.
+func planPrune(p place, used map[string]bool) (*plan, error) {
+	if err := isDirOn(p.fsys, p.path); err != nil {
+		if errors.Is(err, iofs.ErrNotExist) || !p.isRemote() {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%s: %w", p.id(p.path), err)
 	}
-	s, err := openStore(dir, cache.ReadExecuteWrite)
+	s, err := openStore(p, cache.ReadExecuteWrite)
 	if err != nil {
 		return nil, err
 	}
@@ -200,20 +245,23 @@ func planPrune(dir string, used map[string]bool) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &plan{store: s}
+	pl := &plan{place: p, store: s}
 	for _, en := range all {
 		if en.Codec == nil {
 			continue
 		}
-		p.entries++
-		if !used[canonical(en.Path)] {
-			p.unused = append(p.unused, en)
+		pl.entries++
+		if !used[p.id(en.Path)] {
+			pl.unused = append(pl.unused, en)
 		}
 	}
-	if p.leftovers, err = s.Leftovers(); err != nil {
+	if pl.leftovers, err = s.Leftovers(); err != nil {
 		return nil, err
 	}
-	return p, nil
+	if pl.locks, err = s.StaleLocks(); err != nil {
+		return nil, err
+	}
+	return pl, nil
 }
 
 // carryOut removes what the plans say, or with dryRun only prints it.
@@ -226,45 +274,51 @@ func carryOut(e *env, plans []*plan, dryRun bool) error {
 	var size int64
 	for _, p := range plans {
 		entries += p.entries
-		if len(p.unused)+len(p.leftovers) == 0 {
+		type removal struct {
+			path string
+			size int64 // -1 when the listing did not say
+			why  string
+		}
+		var removals []removal
+		for _, en := range p.unused {
+			removals = append(removals, removal{en.Path, en.Size, "unused"})
+		}
+		for _, l := range p.leftovers {
+			removals = append(removals, removal{l, -1, "leftover of an interrupted write"})
+		}
+		for _, l := range p.locks {
+			removals = append(removals, removal{l, -1, "stale lock of a process that stopped"})
+		}
+		if len(removals) == 0 {
 			continue
 		}
 		stores++
 		dir := p.store.Dir()
-		fmt.Fprintln(e.stdout, e.rel(dir))
+		fmt.Fprintln(e.stdout, e.name(p.place, dir))
 		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 		var storeSize int64
-		remove := func(path, why string) error {
-			info, err := os.Lstat(path)
-			if err != nil {
-				return err
+		for _, r := range removals {
+			if r.size < 0 {
+				info, err := lstat(p.place.fsys, r.path)
+				if err != nil {
+					tw.Flush()
+					return err
+				}
+				r.size = info.Size()
 			}
 			if !dryRun {
-				if err := p.store.Remove(path); err != nil {
+				if err := p.store.Remove(r.path); err != nil {
+					tw.Flush()
 					return err
 				}
 			}
-			rel, _ := filepath.Rel(dir, path)
-			fmt.Fprintf(tw, "  %s %s\t%s\n", verb, filepath.ToSlash(rel), why)
-			storeSize += info.Size()
-			return nil
-		}
-		for _, en := range p.unused {
-			if err := remove(en.Path, "unused"); err != nil {
-				tw.Flush()
-				return err
-			}
-		}
-		for _, l := range p.leftovers {
-			if err := remove(l, "leftover of an interrupted write"); err != nil {
-				tw.Flush()
-				return err
-			}
+			rel, _ := filepath.Rel(dir, r.path)
+			fmt.Fprintf(tw, "  %s %s\t%s\n", verb, filepath.ToSlash(rel), r.why)
+			storeSize += r.size
 		}
 		tw.Flush()
-		n := len(p.unused) + len(p.leftovers)
-		fmt.Fprintf(e.stdout, "  %s, %s\n", plural(n, "file", "files"), formatSize(storeSize))
-		files += n
+		fmt.Fprintf(e.stdout, "  %s, %s\n", plural(len(removals), "file", "files"), formatSize(storeSize))
+		files += len(removals)
 		size += storeSize
 	}
 	if files == 0 {

@@ -1,11 +1,12 @@
-package main
+package cli
 
 import (
 	"errors"
 	"flag"
 	"fmt"
 	iofs "io/fs"
-	"os"
+
+	"github.com/spf13/afero"
 
 	"github.com/pecapiku/pecapiku/cache"
 	"github.com/pecapiku/pecapiku/internal/gobdump"
@@ -15,7 +16,8 @@ var showCommand = &command{
 	name:    "show",
 	usage:   "show ENTRY",
 	summary: "print an entry",
-	help: `Show prints the entry in the file ENTRY (a .json, .gob or .raw file).
+	help: `Show prints the entry in the file ENTRY (a .json, .gob or .raw file): a
+path, or the URL of an entry on a shared store (s3://bucket/prefix/...).
 
 JSON and raw entries are printed as they are, byte for byte. A gob entry is
 printed as its size, the types its stream declares and its value as a
@@ -35,12 +37,15 @@ func show(e *env, args []string) error {
 	if len(args) != 1 {
 		return usageError{fmt.Sprintf("want one ENTRY, got %d arguments", len(args))}
 	}
-	path := e.abs(args[0])
-	data, err := readEntry(path)
+	p, err := e.place(args[0])
+	if err != nil {
+		return err
+	}
+	data, err := readEntry(p.fsys, p.path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
-	if codecOf(path) != cache.Gob {
+	if codecOf(p.path) != cache.Gob {
 		_, err := e.stdout.Write(data)
 		return err
 	}
@@ -51,21 +56,21 @@ func show(e *env, args []string) error {
 	return nil
 }
 
-// readEntry returns the content of the entry in the file path, which must
-// be a regular file with a codec's extension. Its errors do not repeat the
-// path.
-func readEntry(path string) ([]byte, error) {
+// readEntry returns the content of the entry in the file path on fsys,
+// which must be a regular file with a codec's extension. Its errors do not
+// repeat the path.
+func readEntry(fsys afero.Fs, path string) ([]byte, error) {
 	if codecOf(path) == nil {
 		return nil, fmt.Errorf("not an entry: its extension is not %s", extensions())
 	}
-	info, err := os.Stat(path)
+	info, err := fsys.Stat(path)
 	if err != nil {
 		return nil, pathless(err)
 	}
 	if !info.Mode().IsRegular() {
 		return nil, errors.New("not an entry: not a regular file")
 	}
-	data, err := os.ReadFile(path)
+	data, err := afero.ReadFile(fsys, path)
 	return data, pathless(err)
 }
 

@@ -1,11 +1,13 @@
-package main
+package cli
 
 import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
+	iofs "io/fs"
 	"path/filepath"
+
+	"github.com/spf13/afero"
 
 	"github.com/pecapiku/pecapiku/cache"
 	"github.com/pecapiku/pecapiku/fs"
@@ -21,6 +23,9 @@ store that they leave empty.
 It removes only files with a .json, .gob or .raw extension inside a store:
 below a directory named .pecapiku, or below a DIR given with -store. It
 refuses anything else, a directory among them, and then removes nothing.
+
+An ENTRY or DIR may be a URL on a shared store, s3://bucket/prefix/...; an
+entry there is removed from the local copy of the store too.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		var stores listStrings
@@ -33,42 +38,60 @@ func rm(e *env, args, storeFlags []string) error {
 	if len(args) == 0 {
 		return usageError{"no ENTRY given"}
 	}
-	var stores []string
+	var stores []place
 	for _, s := range storeFlags {
-		dir := e.abs(s)
-		if err := isDir(dir); err != nil {
+		p, err := e.place(s)
+		if err != nil {
+			return fmt.Errorf("-store %w", err)
+		}
+		if err := isDirOn(p.fsys, p.path); err != nil {
 			return fmt.Errorf("-store %s: %w", s, err)
 		}
-		stores = append(stores, dir)
+		stores = append(stores, p)
 	}
 	// Check every argument before removing anything.
-	type removal struct{ arg, path, store string }
+	type removal struct {
+		arg   string
+		entry place
+		store string // the store's directory on the entry's filesystem
+	}
 	var removals []removal
 	seen := map[string]bool{}
 	refused := 0
 	for _, arg := range args {
-		path := e.abs(arg)
-		if seen[path] {
+		entry, err := e.place(arg)
+		if err != nil {
+			return err
+		}
+		name := e.name(entry, entry.path)
+		if seen[name] {
 			continue
 		}
-		seen[path] = true
-		store, err := removable(path, stores)
+		seen[name] = true
+		// The -store directories on the entry's filesystem.
+		var dirs []string
+		for _, s := range stores {
+			if s.root == entry.root && s.fsys == entry.fsys {
+				dirs = append(dirs, s.path)
+			}
+		}
+		store, err := removable(entry, dirs)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "pecapiku: %s: %v\n", arg, err)
 			refused++
 			continue
 		}
-		removals = append(removals, removal{arg, path, store})
+		removals = append(removals, removal{arg, entry, store})
 	}
 	if refused > 0 {
 		return fmt.Errorf("nothing removed, since %s refused", plural(refused, "argument was", "arguments were"))
 	}
 	for _, r := range removals {
-		s, err := openStore(r.store, cache.ReadExecuteWrite)
+		s, err := openStore(r.entry.at(r.store), cache.ReadExecuteWrite)
 		if err != nil {
 			return err
 		}
-		if err := s.Remove(r.path); err != nil {
+		if err := s.Remove(r.entry.path); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "removed %s\n", r.arg)
@@ -76,10 +99,11 @@ func rm(e *env, args, storeFlags []string) error {
 	return nil
 }
 
-// removable returns the store of the entry in the file path, or why rm
-// must not remove it.
-func removable(path string, stores []string) (string, error) {
-	info, err := os.Lstat(path)
+// removable returns the store of the entry in the file p, on p's
+// filesystem, or why rm must not remove it; stores are the directories
+// given with -store on that filesystem.
+func removable(p place, stores []string) (string, error) {
+	info, err := lstat(p.fsys, p.path)
 	if err != nil {
 		return "", pathless(err)
 	}
@@ -88,20 +112,30 @@ func removable(path string, stores []string) (string, error) {
 		return "", errors.New("is a directory; rm removes entries, one file each")
 	case !info.Mode().IsRegular():
 		return "", errors.New("not a regular file")
-	case codecOf(path) == nil:
+	case codecOf(p.path) == nil:
 		return "", fmt.Errorf("not an entry: its extension is not %s", extensions())
 	}
-	store := storeOf(path, stores)
+	store := storeOf(p.path, stores)
 	if store == "" {
 		return "", fmt.Errorf("not inside a store (a directory named %s, or one given with -store)", storeDirName)
 	}
 	// A store lists no file whose name, or the name of a directory it is
 	// in, begins with "."; those are package fs's own.
-	rel, _ := filepath.Rel(store, path)
-	for p := rel; p != "."; p = filepath.Dir(p) {
-		if fs.Reserved(p) {
-			return "", fmt.Errorf("not an entry: %s begins with \".\", which marks pecapiku's own files", filepath.Base(p))
+	rel, _ := filepath.Rel(store, p.path)
+	for d := rel; d != "."; d = filepath.Dir(d) {
+		if fs.Reserved(d) {
+			return "", fmt.Errorf("not an entry: %s begins with \".\", which marks pecapiku's own files", filepath.Base(d))
 		}
 	}
 	return store, nil
+}
+
+// lstat describes the file name on fsys without following a symbolic link
+// when fsys can tell one.
+func lstat(fsys afero.Fs, name string) (iofs.FileInfo, error) {
+	if l, ok := fsys.(afero.Lstater); ok {
+		info, _, err := l.LstatIfPossible(name)
+		return info, err
+	}
+	return fsys.Stat(name)
 }

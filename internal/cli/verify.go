@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/spf13/afero"
+
 	"github.com/pecapiku/pecapiku/cache"
 	"github.com/pecapiku/pecapiku/internal/gobdump"
 )
@@ -16,8 +18,8 @@ var verifyCommand = &command{
 	name:    "verify",
 	usage:   "verify [-store DIR]... [PATH...]",
 	summary: "check that every entry decodes",
-	help: `Verify decodes every entry of the stores it finds (as ls finds them) and
-reports each entry that is empty, truncated, corrupt or unreadable, and each
+	help: `Verify decodes every entry of the stores it finds (as ls finds them, on
+the shared store of PECAPIKU_STORE too) and reports each entry that is empty, truncated, corrupt or unreadable, and each
 leftover of an interrupted write, one line each. Then it prints a line per
 store: "ok" when all is well, "FAIL" otherwise. The exit status is 1 when it
 finds a problem.
@@ -37,37 +39,37 @@ empty string.
 }
 
 func verify(e *env, paths, stores []string) error {
-	dirs, err := findStores(e, paths, stores)
+	places, err := findPlaces(e, paths, stores)
 	if err != nil {
 		return err
 	}
-	if len(dirs) == 0 {
+	if len(places) == 0 {
 		fmt.Fprintf(e.stdout, "no stores found (a store is a directory named %s, or one given with -store)\n", storeDirName)
 		return nil
 	}
 	failed := false
-	for _, dir := range dirs {
-		c, err := read(dir)
+	for _, p := range places {
+		c, err := read(p)
 		if err != nil {
 			return err
 		}
 		problems := 0
 		for _, en := range c.entries {
-			if kind, err := check(en); kind != "" {
-				fmt.Fprintf(e.stdout, "%s: %s: %v\n", e.rel(en.Path), kind, err)
+			if kind, err := check(p.fsys, en); kind != "" {
+				fmt.Fprintf(e.stdout, "%s: %s: %v\n", e.name(p, en.Path), kind, err)
 				problems++
 			}
 		}
 		for _, l := range c.leftovers {
-			fmt.Fprintf(e.stdout, "%s: leftover of an interrupted write; nothing reads it (pecapiku prune removes it)\n", e.rel(l))
+			fmt.Fprintf(e.stdout, "%s: leftover of an interrupted write; nothing reads it (pecapiku prune removes it)\n", e.name(p, l))
 			problems++
 		}
 		summary := plural(len(c.entries), "entry", "entries")
 		if problems > 0 {
 			failed = true
-			fmt.Fprintf(e.stdout, "FAIL  %s  %s, %s\n", e.rel(dir), summary, plural(problems, "problem", "problems"))
+			fmt.Fprintf(e.stdout, "FAIL  %s  %s, %s\n", e.name(p, p.path), summary, plural(problems, "problem", "problems"))
 		} else {
-			fmt.Fprintf(e.stdout, "ok    %s  %s\n", e.rel(dir), summary)
+			fmt.Fprintf(e.stdout, "ok    %s  %s\n", e.name(p, p.path), summary)
 		}
 	}
 	if failed {
@@ -76,10 +78,10 @@ func verify(e *env, paths, stores []string) error {
 	return nil
 }
 
-// check decodes the entry en and returns what is wrong with it, "" when
-// nothing is: "unreadable", "empty", "truncated" or "corrupt", and why.
-func check(en cache.Entry) (kind string, err error) {
-	data, err := readEntry(en.Path)
+// check decodes the entry en on fsys and returns what is wrong with it, ""
+// when nothing is: "unreadable", "empty", "truncated" or "corrupt", and why.
+func check(fsys afero.Fs, en cache.Entry) (kind string, err error) {
+	data, err := readEntry(fsys, en.Path)
 	if err != nil {
 		return "unreadable", err
 	}

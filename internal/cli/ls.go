@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -24,11 +24,18 @@ nested modules. With PATH it lists every directory named .pecapiku below
 each PATH, PATH itself included. A store with another name is given with
 -store.
 
+A PATH or DIR may be the URL of a directory on a shared store,
+s3://bucket/prefix/...; its entries are named by URL. With PECAPIKU_STORE
+set and no PATH, ls lists the testdata/.pecapiku directories of the current
+module on that store instead of the local ones: under the module path and
+the packages' directories there, as package pecatest puts them.
+
 With --json it prints one JSON object for programs:
   {"stores": [{"dir", "entries": [{"key", "codec", "path", "size", "modTime"}],
    "leftovers": [...], "others": [...], "count", "size"}], "count", "size"}
 Sizes are in bytes, times in RFC 3339, and paths relative to the working
-directory when they are below it, absolute otherwise.
+directory when they are below it, absolute otherwise; URLs on a shared
+store.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		asJSON := fs.Bool("json", false, "print JSON instead of a table")
@@ -67,22 +74,22 @@ type lsOutput struct {
 }
 
 func ls(e *env, paths, stores []string, asJSON bool, now time.Time) error {
-	dirs, err := findStores(e, paths, stores)
+	places, err := findPlaces(e, paths, stores)
 	if err != nil {
 		return err
 	}
 	out := lsOutput{Stores: []lsStore{}}
-	for _, dir := range dirs {
-		c, err := read(dir)
+	for _, p := range places {
+		c, err := read(p)
 		if err != nil {
 			return err
 		}
-		s := lsStore{Dir: e.rel(dir), Entries: []lsEntry{}, Leftovers: []string{}, Others: []string{}}
+		s := lsStore{Dir: e.name(p, p.path), Entries: []lsEntry{}, Leftovers: []string{}, Others: []string{}}
 		for _, en := range c.entries {
 			s.Entries = append(s.Entries, lsEntry{
 				Key:     en.Key,
 				Codec:   en.Codec.Name(),
-				Path:    e.rel(en.Path),
+				Path:    e.name(p, en.Path),
 				Size:    en.Size,
 				ModTime: en.ModTime.UTC().Truncate(time.Second),
 			})
@@ -90,10 +97,10 @@ func ls(e *env, paths, stores []string, asJSON bool, now time.Time) error {
 			s.Size += en.Size
 		}
 		for _, l := range c.leftovers {
-			s.Leftovers = append(s.Leftovers, e.rel(l))
+			s.Leftovers = append(s.Leftovers, e.name(p, l))
 		}
 		for _, o := range c.others {
-			s.Others = append(s.Others, e.rel(o.Path))
+			s.Others = append(s.Others, e.name(p, o.Path))
 		}
 		out.Stores = append(out.Stores, s)
 		out.Count += s.Count

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"os"
@@ -244,7 +244,7 @@ func TestCheck(t *testing.T) {
 		{"a directory", "dir.json", cache.JSON, "unreadable", "not an entry: not a regular file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			kind, err := check(cache.Entry{Path: dir.Join(tc.file), Codec: tc.codec})
+			kind, err := check(osFs, cache.Entry{Path: dir.Join(tc.file), Codec: tc.codec})
 			assert.Equal(t, kind, tc.kind)
 			if tc.err == "" {
 				assert.NilError(t, err)
@@ -280,7 +280,7 @@ func TestPlanPrune(t *testing.T) {
 		fs.WithFile("notes.txt", "not an entry"),
 		fs.WithFile(".x.json.tmp-7", "half"))
 	used := map[string]bool{canonical(dir.Join("TestNew", "x.json")): true}
-	p, err := planPrune(dir.Path(), used)
+	p, err := planPrune(local(dir.Path()), used)
 	assert.NilError(t, err)
 	assert.Equal(t, p.entries, 3)
 	var unused []string
@@ -290,7 +290,7 @@ func TestPlanPrune(t *testing.T) {
 	assert.DeepEqual(t, unused, []string{"TestOld/x", "TestOld/y"})
 	assert.DeepEqual(t, p.leftovers, []string{dir.Join(".x.json.tmp-7")})
 
-	p, err = planPrune(dir.Join("missing"), used)
+	p, err = planPrune(local(dir.Join("missing")), used)
 	assert.NilError(t, err)
 	assert.Assert(t, p == nil)
 }
