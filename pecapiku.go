@@ -17,6 +17,11 @@
 //   - [github.com/pecapiku/pecapiku/fs]: atomic writes and safe paths over
 //     [github.com/spf13/afero].
 //
+// Beside them, the command github.com/pecapiku/pecapiku/cmd/pecapiku lists,
+// shows, verifies and prunes recorded entries, and the nested module
+// github.com/pecapiku/pecapiku/s3 puts a store on an S3-compatible bucket,
+// so that CI runners and laptops share one (PECAPIKU_STORE=s3://...).
+//
 // # Access letters
 //
 // r read the store, e execute the function, w write its result; in any order,

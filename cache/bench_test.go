@@ -10,9 +10,7 @@ package cache_test
 // values (BenchmarkLarge) run only with PECAPIKU_BENCH_LARGE=1.
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding/gob"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -26,43 +24,13 @@ import (
 	"github.com/pecapiku/pecapiku/internal/bench"
 )
 
-// benchCodecs are the codecs of the hit and write benchmarks, each with the
-// standard library's decode and encode that are its floor.
-var benchCodecs = []struct {
-	codec  cache.Codec
-	decode func(data []byte, v any) error
-	encode func(v any) ([]byte, error)
-}{
-	{cache.JSON, json.Unmarshal, func(v any) ([]byte, error) {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		err := enc.Encode(v)
-		return buf.Bytes(), err
-	}},
-	{cache.Gob, func(data []byte, v any) error { return gob.NewDecoder(bytes.NewReader(data)).Decode(v) }, func(v any) ([]byte, error) {
-		var buf bytes.Buffer
-		err := gob.NewEncoder(&buf).Encode(v)
-		return buf.Bytes(), err
-	}},
-}
-
-func mustNot[T any](b *testing.B) func() (T, error) {
-	return func() (T, error) {
-		var zero T
-		b.Fatal("the function ran on a hit")
-		return zero, nil
-	}
-}
-
 // BenchmarkHit: Do returning a stored value; floor: os.ReadFile and the
 // codec's decode into the same type.
 func BenchmarkHit(b *testing.B) {
-	for _, c := range benchCodecs {
+	for _, c := range bench.Codecs {
 		for _, size := range bench.Sizes {
-			b.Run(c.codec.Name()+"/"+size.Name, func(b *testing.B) {
-				store, err := cache.NewStore(b.TempDir(), cache.WithCodec(c.codec), cache.WithAccess(cache.ReadExecuteWrite))
+			b.Run(c.Codec.Name()+"/"+size.Name, func(b *testing.B) {
+				store, err := cache.NewStore(b.TempDir(), cache.WithCodec(c.Codec), cache.WithAccess(cache.ReadExecuteWrite))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -71,21 +39,12 @@ func BenchmarkHit(b *testing.B) {
 					b.Fatal(err)
 				}
 				path, _ := store.Path("BenchmarkHit/value")
-				fn := mustNot[[]bench.Record](b)
+				fn := bench.MustNot[[]bench.Record](b)
 				bench.Pair(b, func() {
 					if _, err := cache.Do(store, "BenchmarkHit/value", fn); err != nil {
 						b.Fatal(err)
 					}
-				}, func() {
-					data, err := os.ReadFile(path)
-					if err != nil {
-						b.Fatal(err)
-					}
-					var v []bench.Record
-					if err := c.decode(data, &v); err != nil {
-						b.Fatal(err)
-					}
-				})
+				}, func() { bench.ReadRecords(b, path, c.Decode) })
 			})
 		}
 	}
@@ -96,11 +55,11 @@ func BenchmarkHit(b *testing.B) {
 // writing it atomically; floor: the codec's encoding, written with
 // os.WriteFile's open, write and close plus a Sync.
 func BenchmarkMissWrite(b *testing.B) {
-	for _, c := range benchCodecs {
+	for _, c := range bench.Codecs {
 		for _, size := range bench.Sizes {
-			b.Run(c.codec.Name()+"/"+size.Name, func(b *testing.B) {
+			b.Run(c.Codec.Name()+"/"+size.Name, func(b *testing.B) {
 				dir := b.TempDir()
-				store, err := cache.NewStore(dir, cache.WithCodec(c.codec), cache.WithAccess(cache.Regenerate))
+				store, err := cache.NewStore(dir, cache.WithCodec(c.Codec), cache.WithAccess(cache.Regenerate))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -112,7 +71,7 @@ func BenchmarkMissWrite(b *testing.B) {
 						b.Fatal(err)
 					}
 				}, func() {
-					data, err := c.encode(value)
+					data, err := c.Encode(value)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -174,7 +133,7 @@ func BenchmarkScale(b *testing.B) {
 		}
 		stores[n] = store
 	}
-	fail := mustNot[[]bench.Record](b)
+	fail := bench.MustNot[[]bench.Record](b)
 	compute := func() ([]bench.Record, error) { return value, nil }
 	hit := func(n int) func() bench.Time {
 		r := rand.New(rand.NewPCG(2, uint64(n)))
@@ -294,7 +253,7 @@ func BenchmarkParallel(b *testing.B) {
 				}
 				return scaleKey(0)
 			}
-			fn := mustNot[[]bench.Record](b)
+			fn := bench.MustNot[[]bench.Record](b)
 			bench.Parallel(b, func(g int) {
 				if _, err := cache.Do(store, keyOf(g), fn); err != nil {
 					b.Error(err)
@@ -364,7 +323,7 @@ func BenchmarkLarge(b *testing.B) {
 		if err := f.Close(); err != nil {
 			b.Fatal(err)
 		}
-		fn := mustNot[[]byte](b)
+		fn := bench.MustNot[[]byte](b)
 		ours := func() {
 			v, err := cache.Do(store, "large", fn)
 			if err != nil || len(v) != size {
@@ -397,7 +356,7 @@ func BenchmarkLarge(b *testing.B) {
 		}
 		size := len(data)
 		data = nil
-		fn := mustNot[[]bench.Record](b)
+		fn := bench.MustNot[[]bench.Record](b)
 		ours := func() {
 			if _, err := cache.Do(store, "large", fn); err != nil {
 				b.Fatal(err)

@@ -9,9 +9,6 @@ package pecatest_test
 // and runs only with PECAPIKU_BENCH_E2E=1.
 
 import (
-	"bytes"
-	"encoding/gob"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -45,46 +42,27 @@ func (t benchT) Helper()                           {}
 // BenchmarkMemoHit: Memo returning a recorded value; floor: os.ReadFile and
 // the codec's decode into the same type.
 func BenchmarkMemoHit(b *testing.B) {
-	codecs := []struct {
-		codec  cache.Codec
-		decode func([]byte, any) error
-	}{
-		{cache.JSON, json.Unmarshal},
-		{cache.Gob, func(data []byte, v any) error { return gob.NewDecoder(bytes.NewReader(data)).Decode(v) }},
-	}
-	for _, c := range codecs {
+	for _, c := range bench.Codecs {
 		for _, size := range bench.Sizes {
-			b.Run(c.codec.Name()+"/"+size.Name, func(b *testing.B) {
+			b.Run(c.Codec.Name()+"/"+size.Name, func(b *testing.B) {
 				// In a directory of its own, with the fixtures in
 				// testdata/.pecapiku as in a real test: a relative
 				// directory costs Memo the working directory's lookup.
 				chdir(b, b.TempDir())
 				dir := pecatest.DefaultDir
 				t := benchT{b, "TestReport"}
-				opts := []pecatest.Option{pecatest.WithCodec(c.codec), pecatest.WithAccess(cache.ReadExecuteWrite)}
+				opts := []pecatest.Option{pecatest.WithCodec(c.Codec), pecatest.WithAccess(cache.ReadExecuteWrite)}
 				value := bench.Records(size.Bytes)
 				pecatest.Memo(t, "value", func() ([]bench.Record, error) { return value, nil }, opts...)
-				store, err := cache.NewStore(dir, cache.WithCodec(c.codec))
+				store, err := cache.NewStore(dir, cache.WithCodec(c.Codec))
 				if err != nil {
 					b.Fatal(err)
 				}
 				path, _ := store.Path("TestReport/value")
-				fn := func() ([]bench.Record, error) {
-					b.Fatal("the function ran on a hit")
-					return nil, nil
-				}
+				fn := bench.MustNot[[]bench.Record](b)
 				bench.Pair(b, func() {
 					pecatest.Memo(t, "value", fn, opts...)
-				}, func() {
-					data, err := os.ReadFile(path)
-					if err != nil {
-						b.Fatal(err)
-					}
-					var v []bench.Record
-					if err := c.decode(data, &v); err != nil {
-						b.Fatal(err)
-					}
-				})
+				}, func() { bench.ReadRecords(b, path, c.Decode) })
 			})
 		}
 	}
@@ -206,17 +184,22 @@ func BenchmarkEndToEnd(b *testing.B) {
 		}
 	}
 	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOTOOLCHAIN=local", "GOSUMDB=off", "CI=")
-	goTest := func(extra ...string) time.Duration {
-		cmd := exec.Command("go", "test", "-count=1", ".")
+	// timed runs name with args in dir, with env and extra, and returns how
+	// long it took.
+	timed := func(name string, args []string, extra ...string) time.Duration {
+		cmd := exec.Command(name, args...)
 		cmd.Dir = dir
 		cmd.Env = append(append([]string(nil), env...), extra...)
 		t0 := time.Now()
 		out, err := cmd.CombinedOutput()
 		d := time.Since(t0)
 		if err != nil {
-			b.Fatalf("go test %v: %v\n%s", extra, err, out)
+			b.Fatalf("%s %v: %v\n%s", name, extra, err, out)
 		}
 		return d
+	}
+	goTest := func(extra ...string) time.Duration {
+		return timed("go", []string{"test", "-count=1", "."}, extra...)
 	}
 	goTest("PECAPIKU_ACCESS=ew") // records the fixtures and fills the build cache
 	n, err := filepath.Glob(filepath.Join(dir, pecatest.DefaultDir, "*", "*.json"))
@@ -230,16 +213,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		b.Fatalf("go test -c: %v\n%s", err, out)
 	}
 	binary := func(extra ...string) time.Duration {
-		cmd := exec.Command("./e2e.test", "-test.count=1")
-		cmd.Dir = dir
-		cmd.Env = append(append([]string(nil), env...), extra...)
-		t0 := time.Now()
-		out, err := cmd.CombinedOutput()
-		d := time.Since(t0)
-		if err != nil {
-			b.Fatalf("e2e.test %v: %v\n%s", extra, err, out)
-		}
-		return d
+		return timed("./e2e.test", []string{"-test.count=1"}, extra...)
 	}
 	var r, e, direct, binR, binE, binDirect time.Duration
 	b.ResetTimer()

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/pecapiku/pecapiku/cache"
+	"github.com/pecapiku/pecapiku/internal/remote"
 )
 
 // fixCommand returns the go test command that runs the test named testName
@@ -56,18 +57,13 @@ func packageDir() string {
 	if err != nil {
 		return "."
 	}
-	for dir := wd; ; {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			rel, err := filepath.Rel(dir, wd)
-			if err != nil || rel == "." {
-				return "."
-			}
-			return "./" + filepath.ToSlash(rel)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "."
-		}
-		dir = parent
+	root, _, ok := remote.Module(wd)
+	if !ok {
+		return "."
 	}
+	rel, err := filepath.Rel(root, wd)
+	if err != nil || rel == "." {
+		return "."
+	}
+	return "./" + filepath.ToSlash(rel)
 }

@@ -173,11 +173,11 @@ func Memo[T any](t TB, name string, fn func() (T, error), opts ...Option) T {
 			return v
 		}
 	}
-	once := c.processMemo()
 	var fnErr error
 	ranHere := false
 	v, err := cache.Do(c.store, c.key, func() (T, error) {
-		return computeOnce(once, c.store.Codec(), func() (T, error) {
+		// Looked up only on a miss: a hit needs no record of this process.
+		return computeOnce(c.processMemo(), c.store.Codec(), func() (T, error) {
 			ranHere = true
 			v, err := fn()
 			fnErr = err

@@ -186,3 +186,37 @@ func TestBadAccessStrings(t *testing.T) {
 		})
 	}
 }
+
+// TestGoldenCorrupt covers a recording that cannot be decoded: recorded
+// again with w, saying so in the log; a failure naming the file and the
+// command that records it again without w.
+func TestGoldenCorrupt(t *testing.T) {
+	const path = "testdata/.pecapiku/TestBad/count.json"
+	for _, tc := range []struct {
+		access       cache.Access
+		logs, errors []string
+		file         string
+	}{
+		{cache.ReadExecuteWrite, []string{
+			"pecatest: TestBad/count: " + path + " cannot be decoded (unexpected EOF); recording it again",
+			"pecatest: recorded TestBad/count in " + path,
+		}, nil, "5\n"},
+		{cache.ReadOnly, nil, []string{
+			"pecatest: TestBad/count: " + path + " cannot be decoded with the json codec: unexpected EOF.\n" +
+				`Record it again by giving pecatest.WithAccess access "rew" (or dropping the option) and running: go test -run '^TestBad$' ./pecatest`,
+		}, "[1, "},
+	} {
+		t.Run(tc.access.String(), func(t *testing.T) {
+			clearAccess(t)
+			fsys := afero.NewMemMapFs()
+			assert.NilError(t, afero.WriteFile(fsys, path, []byte("[1, "), 0o644))
+			ft := &fakeT{name: "TestBad"}
+			Golden(ft, "count", 5, WithFs(fsys), WithAccess(tc.access))
+			assert.DeepEqual(t, ft.logs, tc.logs)
+			assert.DeepEqual(t, ft.errors, tc.errors)
+			content, err := afero.ReadFile(fsys, path)
+			assert.NilError(t, err)
+			assert.Equal(t, string(content), tc.file)
+		})
+	}
+}
