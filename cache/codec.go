@@ -68,6 +68,23 @@ func (jsonCodec) Marshal(v any) ([]byte, error) {
 }
 
 func (jsonCodec) Unmarshal(data []byte, v any) error {
+	// The fast path of a strict decode (see jsonstrict.go) needs a zero
+	// value to fall back from: json.Unmarshal into a value that holds
+	// something merges, and what it merged could not be undone.
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().IsZero() {
+		if p := planFor(rv.Type()); p != nil {
+			if (p.kind == planSkip || knownFields(data, p)) && json.Unmarshal(data, v) == nil {
+				return nil
+			}
+			rv.Elem().SetZero()
+		}
+	}
+	return decodeStrict(data, v)
+}
+
+// decodeStrict decodes data into v with a json.Decoder that rejects fields
+// the type does not have, and rejects anything after the value.
+func decodeStrict(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

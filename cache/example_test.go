@@ -114,3 +114,15 @@ func ExampleWithObserver() {
 	// write cache/greeting.json
 	// hit cache/greeting.json
 }
+
+// The json codec decodes strictly: a field the type does not have, say from
+// a fixture recorded before the type changed, is an error rather than
+// silently dropped.
+func ExampleJSON() {
+	type Point struct{ X, Y int }
+	var p Point
+	err := cache.JSON.Unmarshal([]byte(`{"X":1,"Y":2,"Z":3}`), &p)
+	fmt.Println(err)
+	// Output:
+	// json: unknown field "Z"
+}
