@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/spf13/afero"
@@ -73,6 +74,9 @@ var usage = struct {
 	entries map[string]bool        // absolute files and URLs
 }{stores: map[string]bool{}, remote: map[string]sharedStore{}, entries: map[string]bool{}}
 
+// runRecords is set by [Run], whose report needs the record of usage.
+var runRecords atomic.Bool
+
 // sharedStore is a store on the shared store that PECAPIKU_STORE names.
 type sharedStore struct {
 	fsys     afero.Fs
@@ -88,7 +92,16 @@ func (s sharedStore) url(path string) string { return s.location + filepath.ToSl
 // by URL, those on the shared store that location names ("" for none);
 // entries on other filesystems (WithFs) cannot be pruned and are not
 // tracked.
+//
+// Nothing reads the record unless [Run] runs the tests or PECAPIKU_USED
+// is set, and then nothing is recorded: finding the entry's absolute path
+// asks the system for the working directory, a fifth of what Memo adds to
+// replaying a small fixture (issue 6's profile).
 func (c *call) track(location string) {
+	usedFile := os.Getenv(EnvUsed)
+	if usedFile == "" && !runRecords.Load() {
+		return
+	}
 	var store, entry string
 	var shared *sharedStore
 	switch {
@@ -117,9 +130,9 @@ func (c *call) track(location string) {
 	if seen {
 		return
 	}
-	if name := os.Getenv(EnvUsed); name != "" {
-		if err := appendLine(name, "store\t"+store+"\nentry\t"+entry+"\n"); err != nil {
-			c.t.Errorf("pecatest: recording the use of %s in %s=%s: %v", c.path, EnvUsed, name, err)
+	if usedFile != "" {
+		if err := appendLine(usedFile, "store\t"+store+"\nentry\t"+entry+"\n"); err != nil {
+			c.t.Errorf("pecatest: recording the use of %s in %s=%s: %v", c.path, EnvUsed, usedFile, err)
 		}
 	}
 }
@@ -155,6 +168,7 @@ func appendLine(name, s string) error {
 // A test that skips itself (t.Skip) before calling Memo looks, to Run, like
 // a test that does not use its fixtures: prune where every test runs.
 func Run(m *testing.M) int {
+	runRecords.Store(true)
 	code := m.Run()
 	if code != 0 {
 		return code

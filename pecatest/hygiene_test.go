@@ -114,8 +114,35 @@ func TestUsageUnderParallelSubtests(t *testing.T) {
 	assert.NilError(t, err, "a file that is not a fixture was removed")
 }
 
+// recordAsRun makes the calls of t record their usage as under Run.
+func recordAsRun(t *testing.T) {
+	runRecords.Store(true)
+	t.Cleanup(func() { runRecords.Store(false) })
+}
+
+// TestNoRecordUnlessRead: without Run or PECAPIKU_USED nothing would read
+// the record of usage, and the calls make none.
+func TestNoRecordUnlessRead(t *testing.T) {
+	clearAccess(t)
+	dir := filepath.Join(t.TempDir(), "store")
+	Memo(&fakeT{name: "TestUnread"}, "x", func() (int, error) { return 1, nil }, WithDir(dir))
+	entry := filepath.Join(dir, "TestUnread", "x.json")
+	usage.Lock()
+	recorded := usage.entries[entry]
+	usage.Unlock()
+	assert.Assert(t, !recorded, "recorded %s without Run", entry)
+
+	recordAsRun(t)
+	Memo(&fakeT{name: "TestUnread"}, "x", func() (int, error) { return 1, nil }, WithDir(dir))
+	usage.Lock()
+	recorded = usage.entries[entry]
+	usage.Unlock()
+	assert.Assert(t, recorded, "%s not recorded under Run", entry)
+}
+
 func TestCheckUnusedReport(t *testing.T) {
 	clearAccess(t)
+	recordAsRun(t)
 	dir := filepath.Join(t.TempDir(), "store")
 	Memo(&fakeT{name: "TestKept"}, "x", func() (int, error) { return 1, nil }, WithDir(dir))
 	orphan := filepath.Join(dir, "TestGone", "x.json")
