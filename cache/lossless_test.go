@@ -1,0 +1,155 @@
+package cache
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"math"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"gotest.tools/v3/assert"
+)
+
+type (
+	llPlain struct {
+		B     bool
+		I     int64
+		U     uint8
+		F     float64
+		F32   float32
+		S     string `json:"s"`
+		Bytes []byte
+		List  []string
+		Arr   [2]int
+		Map   map[string]*llPlain
+		IntK  map[int16]string
+		Ptr   *int
+		Self  *llPlain
+	}
+	llName    string
+	llNamed   struct{ N llName }
+	llPriv    struct{ a int }
+	llDash    struct{ A, B int `json:"-"` }
+	llOmit    struct{ A []int `json:",omitempty"` }
+	llQuoted  struct{ A int `json:",string"` }
+	llAny     struct{ A any }
+	llTime    struct{ T time.Time }
+	llEmbed   struct{ llNamed }
+	llFold    struct {
+		Name string
+		NAME string `json:"name"`
+	}
+	llTextKey map[llText]int
+	llText    struct{ v string }
+)
+
+func (t llText) MarshalText() ([]byte, error) { return []byte(t.v), nil }
+
+func TestJSONLosslessTypes(t *testing.T) {
+	for _, c := range []struct {
+		v    any
+		want bool
+	}{
+		{new(llPlain), true},
+		{new([]llPlain), true},
+		{new(map[string][]float32), true},
+		{new(llNamed), true},
+		{new(*llPlain), true},
+		{new(**int), false},
+		{new(*any), false},
+		{new(llPriv), false},
+		{new(llDash), false},
+		{new(llOmit), false},
+		{new(llQuoted), false},
+		{new(llAny), false},
+		{new(any), false},
+		{new(llTime), false},
+		{new(llEmbed), false},
+		{new(llFold), false},
+		{new(llTextKey), false},
+		{new(map[float64]int), false},
+		{new(json.Number), false},
+		{new(json.RawMessage), false},
+		{new([]complex128), false},
+	} {
+		typ := reflect.TypeOf(c.v).Elem()
+		assert.Equal(t, jsonLossless(typ), c.want, "%s", typ)
+	}
+}
+
+// TestSkipRoundTripInvalidUTF8: a string that is not valid UTF-8 comes back
+// changed, so its value still gets the full check and is refused.
+func TestSkipRoundTripInvalidUTF8(t *testing.T) {
+	typ := reflect.TypeOf(llPlain{})
+	data, err := JSON.Marshal(llPlain{S: "ok \xff"})
+	assert.NilError(t, err)
+	assert.Assert(t, !skipRoundTrip(JSON, typ, data))
+	data, err = JSON.Marshal(llPlain{S: "ok \uFFFD, valid"})
+	assert.NilError(t, err)
+	assert.Assert(t, skipRoundTrip(JSON, typ, data))
+	assert.Assert(t, !skipRoundTrip(Gob, typ, data), "only json is known")
+}
+
+// FuzzJSONLossless: for a value of a type jsonLossless accepts, whenever
+// skipRoundTrip would skip the check, the check would have passed.
+func FuzzJSONLossless(f *testing.F) {
+	f.Add([]byte("abc"), uint64(0), uint8(0))
+	f.Add([]byte("\xff\xfe"), math.Float64bits(-0.0), uint8(0xff))
+	f.Add([]byte(`\ufffd "<&>" `+"\u2028\x00"), math.Float64bits(1e300), uint8(0x5a))
+	f.Fuzz(func(t *testing.T, raw []byte, bits uint64, shape uint8) {
+		fl := math.Float64frombits(bits)
+		if math.IsNaN(fl) || math.IsInf(fl, 0) {
+			fl = 0
+		}
+		s := string(raw)
+		var v llPlain
+		v.B = shape&1 != 0
+		v.I = int64(bits)
+		v.U = shape
+		v.F, v.F32 = fl, float32(fl)
+		if math.IsInf(float64(v.F32), 0) {
+			v.F32 = 0
+		}
+		v.S = s
+		if shape&2 != 0 {
+			v.Bytes = raw
+		} else if shape&4 != 0 {
+			v.Bytes = []byte{}
+		}
+		if shape&8 != 0 {
+			v.List = []string{s, ""}
+		} else if shape&16 != 0 {
+			v.List = []string{}
+		}
+		v.Arr = [2]int{int(shape), -int(bits >> 1)}
+		if shape&32 != 0 {
+			n := int(binary.LittleEndian.Uint16(append(raw, 0, 0)))
+			v.Ptr = &n
+			v.Map = map[string]*llPlain{s: {S: s}, "nil": nil}
+			v.IntK = map[int16]string{int16(n): s}
+		} else if shape&64 != 0 {
+			v.Map = map[string]*llPlain{}
+			v.IntK = map[int16]string{}
+		}
+		if shape&128 != 0 {
+			inner := v
+			v.Self = &inner
+		}
+		data, err := JSON.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !skipRoundTrip(JSON, reflect.TypeOf(v), data) {
+			return
+		}
+		var back llPlain
+		if err := JSON.Unmarshal(data, &back); err != nil {
+			t.Fatalf("skipped the check of a value that does not decode: %v", err)
+		}
+		if diff := cmp.Diff(v, back, roundTripOptions...); diff != "" {
+			t.Fatalf("skipped the check of a value that comes back changed (-computed +replayed):\n%s", diff)
+		}
+	})
+}
