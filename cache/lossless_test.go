@@ -28,16 +28,22 @@ type (
 		Ptr   *int
 		Self  *llPlain
 	}
-	llName    string
-	llNamed   struct{ N llName }
-	llPriv    struct{ a int }
-	llDash    struct{ A, B int `json:"-"` }
-	llOmit    struct{ A []int `json:",omitempty"` }
-	llQuoted  struct{ A int `json:",string"` }
-	llAny     struct{ A any }
-	llTime    struct{ T time.Time }
-	llEmbed   struct{ llNamed }
-	llFold    struct {
+	llName  string
+	llNamed struct{ N llName }
+	llPriv  struct{ a int }
+	llDash  struct {
+		A, B int `json:"-"`
+	}
+	llOmit struct {
+		A []int `json:",omitempty"`
+	}
+	llQuoted struct {
+		A int `json:",string"`
+	}
+	llAny   struct{ A any }
+	llTime  struct{ T time.Time }
+	llEmbed struct{ llNamed }
+	llFold  struct {
 		Name string
 		NAME string `json:"name"`
 	}
