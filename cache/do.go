@@ -25,7 +25,11 @@ var (
 	// empty, cut short, of another codec or of another type.
 	ErrCorrupt = errors.New("corrupt entry")
 	// ErrRoundTrip: the codec cannot store the value faithfully: what it
-	// encoded decodes to a different value, so nothing was written.
+	// encoded decodes to a different value, so nothing was written. The
+	// decode is skipped where it cannot differ: json values of types made
+	// of numbers, strings, slices, maps and plain structs whose strings are
+	// valid UTF-8, and gob values that hold no empty non-nil slice or map
+	// and no pointer to a zero value.
 	ErrRoundTrip = errors.New("value does not survive its codec")
 	// ErrForbidden: the store's access does not allow the operation.
 	ErrForbidden = errors.New("forbidden by access")
@@ -261,7 +265,7 @@ func (s *Store) encode(key, path string, v, back any) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cache: %q: cannot encode %s with the %s codec for %s: %w", key, typeName(v), s.codec.Name(), path, err)
 	}
-	if skipRoundTrip(s.codec, reflect.TypeOf(back).Elem(), data) {
+	if skipRoundTrip(s.codec, reflect.TypeOf(back).Elem(), v, data) {
 		// The replay would equal v: let v stand for it.
 		reflect.ValueOf(back).Elem().Set(reflect.ValueOf(v))
 		return data, nil
