@@ -190,7 +190,18 @@ func (s *Store) Path(key string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cache: %w", err)
 	}
-	return filepath.Join(s.dir, filepath.FromSlash(rel)) + s.codec.Ext(), nil
+	// s.dir is clean, and so is rel, whose segments KeyPath made plain
+	// names: filepath.Join would only clean them again (a twentieth of
+	// Memo's cost beyond the floor at 1 KB).
+	// Join remains for "." and for volume names (C: on Windows).
+	rel = filepath.FromSlash(rel)
+	switch {
+	case s.dir == "." || filepath.VolumeName(s.dir) != "":
+		return filepath.Join(s.dir, rel) + s.codec.Ext(), nil
+	case strings.HasSuffix(s.dir, string(filepath.Separator)):
+		return s.dir + rel + s.codec.Ext(), nil
+	}
+	return s.dir + string(filepath.Separator) + rel + s.codec.Ext(), nil
 }
 
 // Read decodes the entry of key into the value v points to.

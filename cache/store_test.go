@@ -11,6 +11,7 @@ import (
 	"gotest.tools/v3/assert"
 
 	"github.com/pecapiku/pecapiku/cache"
+	"github.com/pecapiku/pecapiku/fs"
 )
 
 func TestStoreRemoveAndLeftovers(t *testing.T) {
@@ -120,4 +121,20 @@ func TestStoreStaleLocks(t *testing.T) {
 	locks, err = plain.StaleLocks()
 	assert.NilError(t, err)
 	assert.Assert(t, locks == nil)
+}
+
+// TestStorePathJoins: Path puts the file of a key where filepath.Join would,
+// whatever the store's directory looks like.
+func TestStorePathJoins(t *testing.T) {
+	for _, dir := range []string{".", "/", "store", "./store/", "a/../b", "/abs/store", "../up", "a//b/"} {
+		store, err := cache.NewStore(dir, cache.WithAccess(cache.ReadOnly))
+		assert.NilError(t, err)
+		for _, key := range []string{"k", "TestX/sub/name", "../esc", "a/./b"} {
+			rel, err := fs.KeyPath(key)
+			assert.NilError(t, err)
+			got, err := store.Path(key)
+			assert.NilError(t, err)
+			assert.Equal(t, got, filepath.Join(dir, filepath.FromSlash(rel))+".json", "dir %q key %q", dir, key)
+		}
+	}
 }
