@@ -248,12 +248,18 @@ func knownFields(data []byte, p *jsonPlan) bool {
 // of a walker, so the position stays in a register: the walk must be a
 // small fraction of json.Unmarshal to be worth doing.
 
+// skipSpace returns the position of the first byte from i that is not a
+// space. Between tokens there is mostly no space: it looks at one byte,
+// small enough to be inlined, before calling skipSpaces.
 func skipSpace(d []byte, i int) int {
-	// Between tokens there is mostly no space or one: look at two bytes
-	// before eight.
 	if i < len(d) && d[i] > ' ' {
 		return i
 	}
+	return skipSpaces(d, i)
+}
+
+func skipSpaces(d []byte, i int) int {
+	// Then mostly one space: look at one more byte before eight.
 	if i+1 < len(d) && d[i+1] > ' ' {
 		return i + 1
 	}
@@ -409,16 +415,12 @@ func walkArray(d []byte, i int, p *jsonPlan) (int, bool) {
 	return i, false
 }
 
-// scalarEnd marks the bytes that end a number, true, false or null;
-// nesting marks those a skip of an object or an array must look at.
-var scalarEnd, nesting = func() (end, nest [256]bool) {
+// scalarEnd marks the bytes that end a number, true, false or null.
+var scalarEnd = func() (end [256]bool) {
 	for _, c := range []byte(",}] \t\n\r") {
 		end[c] = true
 	}
-	for _, c := range []byte("\"{}[]") {
-		nest[c] = true
-	}
-	return end, nest
+	return end
 }()
 
 // skipString returns the position after the string that starts at i.
@@ -487,14 +489,7 @@ func skipValue(d []byte, i int) (int, bool) {
 	}
 	depth := 0
 	for i < len(d) {
-		i = skipSpace(d, i)
-		for i < len(d) && !nesting[d[i]] {
-			i++
-		}
-		if i == len(d) {
-			break
-		}
-		switch d[i] {
+		switch c := d[i]; c {
 		case '"':
 			var ok bool
 			if i, ok = skipString(d, i); !ok {
@@ -508,6 +503,18 @@ func skipValue(d []byte, i int) (int, bool) {
 			if depth == 0 {
 				return skipSpace(d, i+1), true
 			}
+		case ',', ':':
+			i = skipSpace(d, i+1)
+			continue
+		default:
+			if c <= ' ' {
+				i = skipSpace(d, i)
+				continue
+			}
+			for i < len(d) && !scalarEnd[d[i]] {
+				i++
+			}
+			continue
 		}
 		i++
 	}
