@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -429,9 +428,10 @@ func (e *encoder) list(v reflect.Value) error {
 	return nil
 }
 
-// fastPaths turns on the walks of scalars and maps below that avoid a
-// reflect.Value per element; a test turns it off to check that they write
-// the same bytes as the general walk.
+// fastPaths turns on the walks of scalars and maps that avoid a
+// reflect.Value per element, and the radix sort of map entries
+// (argkey_map.go); a test turns it off to check that they write the same
+// bytes as the general walk and the plain sort.
 var fastPaths = true
 
 // scalars writes the elements of v, a slice or an addressable array, when
@@ -591,67 +591,6 @@ func floats[T float32 | float64](e *encoder, xs []T) {
 		e.buf = appendFloat(append(e.buf, tagFloat), float64(x))
 		e.flush()
 	}
-}
-
-// mapEntries writes a non-empty map: its length, then each entry's key and
-// value, in the byte order of the keys' encodings (then of the values',
-// for keys that encode alike, such as two NaNs), so that the order in which
-// the map was filled never matters.
-func (e *encoder) mapEntries(v reflect.Value) error {
-	// Each entry is encoded on its own, key then value, one after the other
-	// in one buffer, to be sorted by its span of that buffer.
-	type entry struct{ start, mid, end int } // key buf[start:mid], value buf[mid:end]
-	entries := make([]entry, 0, v.Len())
-	out, buf := e.out, e.buf
-	e.out, e.buf = nil, slices.Grow(getBuffer(), 24*v.Len())
-	var err error
-	iter := v.MapRange()
-	// The key and value are copied into one variable each, reused, where
-	// the map can be read (not reached through an unexported field):
-	// iter.Key and iter.Value would allocate a copy of each.
-	reuse := fastPaths && v.CanInterface()
-	var key, value reflect.Value
-	if reuse {
-		key, value = reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
-	}
-	for iter.Next() {
-		if reuse {
-			key.SetIterKey(iter)
-			value.SetIterValue(iter)
-		} else {
-			key, value = iter.Key(), iter.Value()
-		}
-		start := len(e.buf)
-		if err = e.value(key); err != nil {
-			err = within(err, fmt.Sprintf("[key %v]", printable(key)))
-			break
-		}
-		mid := len(e.buf)
-		if err = e.value(value); err != nil {
-			err = within(err, fmt.Sprintf("[%v]", printable(key)))
-			break
-		}
-		entries = append(entries, entry{start, mid, len(e.buf)})
-	}
-	all := e.buf
-	defer putBuffer(all)
-	e.out, e.buf = out, buf
-	if err != nil {
-		return err
-	}
-	slices.SortFunc(entries, func(a, b entry) int {
-		if c := bytes.Compare(all[a.start:a.mid], all[b.start:b.mid]); c != 0 {
-			return c
-		}
-		return bytes.Compare(all[a.mid:a.end], all[b.mid:b.end])
-	})
-	e.tag(tagMap)
-	e.uvarint(uint64(len(entries)))
-	for _, en := range entries {
-		e.buf = append(e.buf, all[en.start:en.end]...)
-		e.flush()
-	}
-	return nil
 }
 
 // printable returns what a message can show of a map key.
