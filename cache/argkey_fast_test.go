@@ -114,8 +114,9 @@ func randomKey(r *rand.Rand) string {
 }
 
 // TestFastMapsRandom checks that maps of many sizes and types encode alike
-// by the fast paths and by the general walk: sortEntries for all maps, with
-// scalar values of every kind, named or not, on keys that share prefixes longer than 16 and 32 bytes, end within them,
+// by the fast paths and by the general walk: scalarMap for string keys and
+// scalar values of every kind, named or not, and sortEntries for all maps,
+// on keys that share prefixes longer than 16 and 32 bytes, end within them,
 // differ only in trailing zero bytes, or encode alike (NaNs, pointers to
 // equal values), in numbers above and below the sizes where sortEntries
 // changes method.

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"unsafe"
 )
 
 // This file writes maps: each entry is encoded on its own, key then value,
@@ -74,7 +75,10 @@ func (e *encoder) mapEntries(v reflect.Value) error {
 	out, buf := e.out, e.buf
 	e.out, e.buf = nil, slices.Grow(s.buf[:0], 24*v.Len()+sortSlack)
 	entries := slices.Grow(s.entries[:0], v.Len())
-	entries, err := e.reflectMap(v, entries)
+	var err error
+	if !fastPaths || !e.scalarMap(v, &entries) {
+		entries, err = e.reflectMap(v, entries)
+	}
 	all := append(e.buf, make([]byte, sortSlack)...)
 	s.buf, s.entries = all, entries
 	e.out, e.buf = out, buf
@@ -142,6 +146,98 @@ func compareEntries(all []byte, a, b mapEntry) int {
 		return c
 	}
 	return bytes.Compare(all[a.mid:a.end], all[b.mid:b.end])
+}
+
+// scalarMap appends to entries the entries of v when its keys are strings
+// and its values booleans, numbers or strings (of any names: map[ID]Score
+// as well as map[string]int64), ranging over the map directly rather than
+// through a reflect.MapIter and encoding each key and value as value would,
+// without a reflect.Value apiece. It reports false, having done nothing,
+// for other maps.
+func (e *encoder) scalarMap(v reflect.Value, entries *[]mapEntry) bool {
+	if v.Type().Key().Kind() != reflect.String {
+		return false
+	}
+	// A map value is a pointer to the runtime's map; viewed as a map of the
+	// unnamed types with the same underlying types, it has the same layout,
+	// which is all that ranging over it uses.
+	p := v.UnsafePointer()
+	m := unsafe.Pointer(&p)
+	switch v.Type().Elem().Kind() {
+	case reflect.Bool:
+		stringMap(e, *(*map[string]bool)(m), entries, appendBool)
+	case reflect.Int:
+		stringMap(e, *(*map[string]int)(m), entries, appendInt[int])
+	case reflect.Int8:
+		stringMap(e, *(*map[string]int8)(m), entries, appendInt[int8])
+	case reflect.Int16:
+		stringMap(e, *(*map[string]int16)(m), entries, appendInt[int16])
+	case reflect.Int32:
+		stringMap(e, *(*map[string]int32)(m), entries, appendInt[int32])
+	case reflect.Int64:
+		stringMap(e, *(*map[string]int64)(m), entries, appendInt[int64])
+	case reflect.Uint:
+		stringMap(e, *(*map[string]uint)(m), entries, appendUint[uint])
+	case reflect.Uint8:
+		stringMap(e, *(*map[string]uint8)(m), entries, appendUint[uint8])
+	case reflect.Uint16:
+		stringMap(e, *(*map[string]uint16)(m), entries, appendUint[uint16])
+	case reflect.Uint32:
+		stringMap(e, *(*map[string]uint32)(m), entries, appendUint[uint32])
+	case reflect.Uint64:
+		stringMap(e, *(*map[string]uint64)(m), entries, appendUint[uint64])
+	case reflect.Uintptr:
+		stringMap(e, *(*map[string]uintptr)(m), entries, appendUint[uintptr])
+	case reflect.Float32:
+		stringMap(e, *(*map[string]float32)(m), entries, appendFloatOf[float32])
+	case reflect.Float64:
+		stringMap(e, *(*map[string]float64)(m), entries, appendFloatOf[float64])
+	case reflect.String:
+		stringMap(e, *(*map[string]string)(m), entries, appendString)
+	default:
+		return false
+	}
+	return true
+}
+
+// stringMap appends the entries of m to entries, each key encoded as value
+// encodes a string and each value by put.
+func stringMap[V any](e *encoder, m map[string]V, entries *[]mapEntry, put func([]byte, V) []byte) {
+	b, ens := e.buf, *entries
+	for k, x := range m {
+		start := len(b)
+		b = appendString(b, k)
+		mid := len(b)
+		b = put(b, x)
+		ens = append(ens, mapEntry{start, mid, len(b)})
+	}
+	e.buf, *entries = b, ens
+}
+
+// The encodings of scalars, as value writes them, for stringMap.
+
+func appendBool(b []byte, x bool) []byte {
+	if x {
+		return append(b, tagBool, 1)
+	}
+	return append(b, tagBool, 0)
+}
+
+func appendInt[T int | int8 | int16 | int32 | int64](b []byte, x T) []byte {
+	return binary.AppendVarint(append(b, tagInt), int64(x))
+}
+
+func appendUint[T uint | uint8 | uint16 | uint32 | uint64 | uintptr](b []byte, x T) []byte {
+	return binary.AppendUvarint(append(b, tagUint), uint64(x))
+}
+
+func appendFloatOf[T float32 | float64](b []byte, x T) []byte {
+	return appendFloat(append(b, tagFloat), float64(x))
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(append(b, tagString), uint64(len(s)))
+	return append(b, s...)
 }
 
 // sortEntries sets keys to the entries in the order of compareEntries,
