@@ -2,6 +2,7 @@ package cache
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
@@ -281,5 +282,40 @@ func checkSortEntries(t *testing.T, kvs [][2]string) {
 				all[got[i].start:got[i].mid], all[got[i].mid:got[i].end],
 				all[want[i].start:want[i].mid], all[want[i].mid:want[i].end])
 		}
+	}
+}
+
+// TestDigestOfLargeValues checks that keyDigest, which hands its buffer to
+// SHA-256 whenever it fills, hashes the bytes that canonical returns by the
+// general walk, for values whose encodings span many fills: the fast paths
+// write in chunks and gather writes entries without append.
+func TestDigestOfLargeValues(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	words := map[string]int64{}
+	long := map[string]string{}
+	for len(words) < 20000 {
+		k := randomKey(r)
+		words[k] = int64(randomNumber(r))
+		long[k] = strings.Repeat("v", r.IntN(40))
+	}
+	numbers := make([]int64, 100000)
+	for i := range numbers {
+		numbers[i] = int64(randomNumber(r))
+	}
+	for name, value := range map[string]func() reflect.Value{
+		"map":             valueOf(words),
+		"map, long items": valueOf(long),
+		"int64s":          valueOf(numbers),
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := keyDigest(value(), "v")
+			assert.NilError(t, err)
+			fastPaths = false
+			defer func() { fastPaths = true }()
+			enc, err := canonical(value(), "v")
+			assert.NilError(t, err)
+			assert.Assert(t, len(enc) > 4<<16, "the encoding (%d bytes) spans few buffers", len(enc))
+			assert.Equal(t, got, sha256.Sum256(enc))
+		})
 	}
 }
