@@ -151,11 +151,11 @@ func newEncoder(out hash.Hash) *encoder {
 	return &encoder{out: out, onPath: map[refID]int{}}
 }
 
-// buffers are the buffers of the encoders that hash keys and of the maps
-// they sort, kept from one key to the next: the profile of the key of a map
-// of 10 000 entries showed a fifth of its time in the first writes to a
-// fresh buffer of a few hundred kilobytes (the kernel handing the process
-// new pages), every time.
+// buffers are the buffers of the encoders that hash keys, kept from one key
+// to the next: the profile of the key of a map of 10 000 entries showed a
+// fifth of its time in the first writes to a fresh buffer of a few hundred
+// kilobytes (the kernel handing the process new pages), every time. The
+// maps they sort keep their scratch in a pool of their own (mapScratches).
 var buffers sync.Pool // of *[]byte
 
 // maxPooled is the largest buffer kept in buffers.
