@@ -2,6 +2,7 @@ package cache
 
 import (
 	"math"
+	"math/bits"
 	"reflect"
 	"slices"
 	"testing"
@@ -82,7 +83,7 @@ func TestFastPathsSameBytes(t *testing.T) {
 		xs []uint16
 		m  map[string]float32
 	}
-	arr := [3]int{-1, 0, 1 << 40}
+	arr := [3]int{-1, 0, 1 << (bits.UintSize - 24)} // 1<<40 where int has 64 bits
 	for _, tc := range []struct {
 		name  string
 		value func() reflect.Value
@@ -92,7 +93,7 @@ func TestFastPathsSameBytes(t *testing.T) {
 		{"int8s", valueOf([]int8{-128, 127})},
 		{"int16s", valueOf([]int16{-1, 300})},
 		{"named int32s", valueOf(named{1, -2})},
-		{"uints", valueOf([]uint{0, 1, 1 << 63})},
+		{"uints", valueOf([]uint{0, 1, 1 << (bits.UintSize - 1)})},
 		{"uint16s", valueOf([]uint16{65535})},
 		{"uint32s", valueOf([]uint32{1 << 31})},
 		{"uint64s", valueOf([]uint64{math.MaxUint64, 127, 128})},
