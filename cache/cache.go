@@ -226,7 +226,8 @@ func (s *Store) Read(key string, v any) error {
 
 // Write encodes v and writes it as the entry of key with [fs.WriteAtomic],
 // creating the directories it needs. It first decodes the encoding and
-// compares it with v, and writes nothing when they differ ([ErrRoundTrip]).
+// compares it with v, and writes nothing when they differ ([ErrRoundTrip]);
+// the decode is skipped where it cannot differ (see ErrRoundTrip).
 // Without w, Write fails with [ErrForbidden].
 func (s *Store) Write(key string, v any) error {
 	path, err := s.Path(key)

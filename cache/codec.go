@@ -73,7 +73,9 @@ func (jsonCodec) Unmarshal(data []byte, v any) error {
 	// something merges, and what it merged could not be undone.
 	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().IsZero() {
 		if p := planFor(rv.Type()); p != nil {
-			if (p.kind == planSkip || knownFields(data, p)) && json.Unmarshal(data, v) == nil {
+			// Unmarshal first: the walk relies on valid JSON, whose
+			// nesting encoding/json limits to 10000 levels.
+			if json.Unmarshal(data, v) == nil && (p.kind == planSkip || knownFields(data, p)) {
 				return nil
 			}
 			rv.Elem().SetZero()

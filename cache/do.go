@@ -28,8 +28,8 @@ var (
 	// encoded decodes to a different value, so nothing was written. The
 	// decode is skipped where it cannot differ: json values of types made
 	// of numbers, strings, slices, maps and plain structs whose strings are
-	// valid UTF-8, and gob values that hold no empty non-nil slice or map
-	// and no pointer to a zero value.
+	// valid UTF-8, and gob values that hold no empty non-nil slice or map,
+	// no nil map outside a struct field and no pointer to a zero value.
 	ErrRoundTrip = errors.New("value does not survive its codec")
 	// ErrForbidden: the store's access does not allow the operation.
 	ErrForbidden = errors.New("forbidden by access")
@@ -267,7 +267,7 @@ func (s *Store) encode(key, path string, v, back any) ([]byte, error) {
 	}
 	if skipRoundTrip(s.codec, reflect.TypeOf(back).Elem(), v, data) {
 		// The replay would equal v: let v stand for it.
-		reflect.ValueOf(back).Elem().Set(reflect.ValueOf(v))
+		reflect.ValueOf(back).Elem().Set(deepCopy(reflect.ValueOf(v)))
 		return data, nil
 	}
 	if err := s.codec.Unmarshal(data, back); err != nil {

@@ -204,6 +204,13 @@ func (b *planBuilder) fields(t reflect.Type, fields *[]planField, embedding map[
 			}
 			continue
 		}
+		if sf.Anonymous && !sf.IsExported() && (decodesItself(sf.Type) || decodesItself(ft)) {
+			// A named, unexported embedded field: encoding/json
+			// reaches it through a read-only reflect.Value, whose
+			// UnmarshalJSON or UnmarshalText it cannot call, and
+			// decodes it field by field instead.
+			return false
+		}
 		if name == "" {
 			name = sf.Name
 		}

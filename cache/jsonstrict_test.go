@@ -1,8 +1,10 @@
 package cache
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +56,15 @@ type (
 		Value int
 		VALUE int `json:"value"`
 	}
+	// Two embedded types with UnmarshalJSON: neither method is promoted,
+	// and encoding/json, reaching the unexported fields read-only, cannot
+	// call them and decodes the fields key by key.
+	jsSelfA     struct{ X int }
+	jsSelfB     struct{ Y int }
+	jsHiddenTwo struct {
+		jsSelfA `json:"a"`
+		jsSelfB `json:"b"`
+	}
 	jsList  []jsList
 	jsMapOf map[string]jsMapOf
 	jsTree  struct {
@@ -61,6 +72,9 @@ type (
 		Kids  []*jsTree
 	}
 )
+
+func (*jsSelfA) UnmarshalJSON([]byte) error { return nil }
+func (*jsSelfB) UnmarshalJSON([]byte) error { return nil }
 
 // jsTypes are pointers to zero values of the types, made afresh.
 var jsTypes = []func() any{
@@ -71,6 +85,7 @@ var jsTypes = []func() any{
 	func() any { return new(jsTaggedEmbed) },
 	func() any { return new(jsShadow) },
 	func() any { return new(jsCaseTwins) },
+	func() any { return new(jsHiddenTwo) },
 	func() any { return new(jsList) },
 	func() any { return new(jsMapOf) },
 	func() any { return new(*jsTree) },
@@ -102,6 +117,7 @@ var jsInputs = []string{
 	`{"Base":1}`,
 	`{"Base":"s"}`,
 	`{"Value":1,"value":2,"VaLuE":3}`,
+	`{"a":{"X":1,"Nope":2},"b":{"Y":1}}`,
 	`[[],[[]],[[[]]]]`,
 	`{"a":{"b":{}}}`,
 	`{"Label":"r","Kids":[{"Label":"c","Kids":[null,{"Label":"d","Oops":1}]}]}`,
@@ -154,6 +170,7 @@ func TestJSONStrictWalk(t *testing.T) {
 	assert.Assert(t, plan(new(jsList)) != nil)
 	assert.Assert(t, plan(new(*jsTree)) != nil)
 	assert.Assert(t, is.Nil(plan(new(jsShadow))), "a shadowed name is left to the Decoder")
+	assert.Assert(t, is.Nil(plan(new(jsHiddenTwo))), "an embedded type whose method encoding/json cannot call is left to the Decoder")
 	assert.Equal(t, plan(new([]int)).kind, planSkip)
 	assert.Equal(t, plan(new(map[string][]time.Time)).kind, planSkip)
 
@@ -202,6 +219,16 @@ func TestJSONStrictNotZero(t *testing.T) {
 	assert.Equal(t, v.ID, int64(6))
 	err := JSON.Unmarshal([]byte(`{"Name":"x","Nope":1}`), &v)
 	assert.Error(t, err, `json: unknown field "Nope"`)
+}
+
+// TestJSONStrictDeep: nesting deeper than encoding/json allows is its
+// error, not a stack overflow in the walk (which would kill the process:
+// the stack is lowered so that it would show here).
+func TestJSONStrictDeep(t *testing.T) {
+	defer debug.SetMaxStack(debug.SetMaxStack(16 << 20))
+	var v jsList
+	err := JSON.Unmarshal(bytes.Repeat([]byte("["), 200000), &v)
+	assert.ErrorContains(t, err, "exceeded max depth")
 }
 
 // FuzzJSONStrict: whatever the bytes, the codec's decode equals the

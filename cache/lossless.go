@@ -94,6 +94,9 @@ func (c losslessCheck) of(t reflect.Type) bool {
 			}
 			name := f.Name
 			if tag, ok := f.Tag.Lookup("json"); ok {
+				if tag == "-" {
+					return false // never written: its value is lost
+				}
 				// A name alone; no options, which omit values
 				// (an empty slice comes back nil) or quote them.
 				if strings.Contains(tag, ",") || !validJSONTag(tag) {
@@ -151,10 +154,13 @@ func skipRoundTrip(codec Codec, t reflect.Type, v any, data []byte) bool {
 }
 
 // Gob, unlike JSON, keeps every string and every number whole, but it does
-// not send a struct field that holds its zero value, nor a slice's or a
-// map's length when it is zero, nor pointers, only what they point to. So
-// an empty slice or map that is not nil comes back nil, and a pointer to a
-// zero value comes back nil, at any depth. For types gob handles itself
+// not send a struct field that holds its zero value (an empty slice or map
+// among them), an empty slice anywhere, nor pointers, only what they point
+// to; and it sends a nil map that is not a struct's field as an empty one.
+// So an empty slice that is not nil comes back nil, an empty map comes back
+// nil in a struct's field, a nil map comes back empty elsewhere, and a
+// pointer to a zero value comes back nil, at any depth; a map key holding a
+// pointer comes back as a new pointer. For types gob handles itself
 // (no interfaces, channels, functions, unexported or embedded unexported
 // fields, or methods of its own), those are the only losses: a value that
 // holds none of them, found by a walk of the parts of the value that can,
@@ -247,6 +253,9 @@ func (b *gobPlanBuilder) plan(t reflect.Type) *gobPlan {
 		case reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
 			b.failed = true // a NaN key is never found again
 		}
+		if keyHasPointer(t.Key()) {
+			b.failed = true // a decoded key is a new pointer: never found again
+		}
 		p.key, p.elem = b.plan(t.Key()), b.plan(t.Elem())
 	case reflect.Pointer:
 		if t.Elem().Kind() == reflect.Pointer {
@@ -275,8 +284,30 @@ func (b *gobPlanBuilder) plan(t reflect.Type) *gobPlan {
 	return p
 }
 
+// keyHasPointer reports whether a map key of type t holds a pointer.
+func keyHasPointer(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return true
+	case reflect.Array:
+		return keyHasPointer(t.Elem())
+	case reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			if keyHasPointer(t.Field(i).Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // keeps reports whether v, of the type of plan p, holds nothing gob loses.
-func (p *gobPlan) keeps(v reflect.Value) bool {
+func (p *gobPlan) keeps(v reflect.Value) bool { return p.keepsAt(v, false) }
+
+// keepsAt is keeps for a v that is a struct's field or not: gob leaves out
+// a struct's nil map, which comes back nil, but sends a nil map anywhere
+// else (the value itself, an element, a map's value) as an empty one.
+func (p *gobPlan) keepsAt(v reflect.Value, field bool) bool {
 	if !p.visit {
 		return true
 	}
@@ -289,18 +320,21 @@ func (p *gobPlan) keeps(v reflect.Value) bool {
 	case reflect.Array:
 		if p.elem.visit {
 			for i := 0; i < v.Len(); i++ {
-				if !p.elem.keeps(v.Index(i)) {
+				if !p.elem.keepsAt(v.Index(i), false) {
 					return false
 				}
 			}
 		}
 	case reflect.Map:
+		if v.IsNil() {
+			return field
+		}
 		if v.Len() == 0 {
-			return v.IsNil()
+			return false
 		}
 		if p.key.visit || p.elem.visit {
 			for it := v.MapRange(); it.Next(); {
-				if !p.key.keeps(it.Key()) || !p.elem.keeps(it.Value()) {
+				if !p.key.keepsAt(it.Key(), false) || !p.elem.keepsAt(it.Value(), false) {
 					return false
 				}
 			}
@@ -309,13 +343,118 @@ func (p *gobPlan) keeps(v reflect.Value) bool {
 		if v.IsNil() {
 			return true
 		}
-		return !v.Elem().IsZero() && p.elem.keeps(v.Elem())
+		return !v.Elem().IsZero() && p.elem.keepsAt(v.Elem(), false)
 	case reflect.Struct:
 		for _, f := range p.fields {
-			if !f.plan.keeps(v.Field(f.index)) {
+			if !f.plan.keepsAt(v.Field(f.index), true) {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// deepCopy returns a copy of v that shares no memory with it, as a decode
+// would, for the types skipRoundTrip accepts: no interfaces, channels,
+// functions or unexported fields. Strings are immutable and shared.
+func deepCopy(v reflect.Value) reflect.Value {
+	if !refsOf(v.Type()).any {
+		return v
+	}
+	c := reflect.New(v.Type()).Elem()
+	c.Set(v)
+	unshare(c)
+	return c
+}
+
+// unshare replaces every pointer, slice and map that x, which is
+// addressable, holds with a copy of its own. A slice is copied whole and
+// its elements mended in place: a reflect.New per element would cost more
+// than the decode the copy stands in for.
+func unshare(x reflect.Value) {
+	switch x.Kind() {
+	case reflect.Pointer:
+		if x.IsNil() {
+			return
+		}
+		c := reflect.New(x.Type().Elem())
+		c.Elem().Set(x.Elem())
+		if refsOf(x.Type().Elem()).any {
+			unshare(c.Elem())
+		}
+		x.Set(c)
+	case reflect.Slice:
+		if x.IsNil() {
+			return
+		}
+		c := reflect.MakeSlice(x.Type(), x.Len(), x.Len())
+		reflect.Copy(c, x)
+		if refsOf(x.Type().Elem()).any {
+			for i := 0; i < c.Len(); i++ {
+				unshare(c.Index(i))
+			}
+		}
+		x.Set(c)
+	case reflect.Map:
+		if x.IsNil() {
+			return
+		}
+		c := reflect.MakeMapWithSize(x.Type(), x.Len())
+		keys, elems := refsOf(x.Type().Key()).any, refsOf(x.Type().Elem()).any
+		for it := x.MapRange(); it.Next(); {
+			k, e := it.Key(), it.Value()
+			if keys {
+				k = deepCopy(k)
+			}
+			if elems {
+				e = deepCopy(e)
+			}
+			c.SetMapIndex(k, e)
+		}
+		x.Set(c)
+	case reflect.Array:
+		if refsOf(x.Type().Elem()).any {
+			for i := 0; i < x.Len(); i++ {
+				unshare(x.Index(i))
+			}
+		}
+	case reflect.Struct:
+		for _, i := range refsOf(x.Type()).fields {
+			unshare(x.Field(i))
+		}
+	}
+}
+
+// refs says whether values of a type hold pointers, slices or maps, and
+// which fields of a struct do.
+type refs struct {
+	any    bool
+	fields []int
+}
+
+// refTypes caches refsOf's answer for each type.
+var refTypes sync.Map // reflect.Type → refs
+
+func refsOf(t reflect.Type) refs {
+	if r, ok := refTypes.Load(t); ok {
+		return r.(refs)
+	}
+	var r refs
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Map:
+		r.any = true
+	case reflect.Array:
+		r.any = refsOf(t.Elem()).any
+	case reflect.Struct:
+		// No struct holds itself but through a pointer, a slice or a
+		// map, where this stops: the recursion ends.
+		for i := 0; i < t.NumField(); i++ {
+			if refsOf(t.Field(i).Type).any {
+				r.any = true
+				r.fields = append(r.fields, i)
+			}
+		}
+	}
+	refTypes.Store(t, r)
+	return r
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/afero"
 	"gotest.tools/v3/assert"
 )
 
@@ -33,6 +34,10 @@ type (
 	llPriv  struct{ a int }
 	llDash  struct {
 		A, B int `json:"-"`
+	}
+	llDashOne struct {
+		A int `json:"-"`
+		B int
 	}
 	llOmit struct {
 		A []int `json:",omitempty"`
@@ -69,6 +74,7 @@ func TestJSONLosslessTypes(t *testing.T) {
 		{new(*any), false},
 		{new(llPriv), false},
 		{new(llDash), false},
+		{new(llDashOne), false},
 		{new(llOmit), false},
 		{new(llQuoted), false},
 		{new(llAny), false},
@@ -201,6 +207,8 @@ func TestGobPlan(t *testing.T) {
 		{new(llGobFloatKey), false},
 		{new(llGobPtrPtr), false},
 		{new([]complex128), false},
+		{new(map[*int]string), false},
+		{new(map[[2]*int]string), false},
 		{new(llTime), false},
 		{new(any), false},
 	} {
@@ -224,6 +232,7 @@ func TestGobPlan(t *testing.T) {
 		{llGob{Ptr: &zero}, false},
 		{llGob{Inner: &llGobInner{}}, false},
 		{llGob{Kids: []llGob{{List: []string{}}}}, false},
+		{llGob{Kids: []llGob{{Map: nil}}}, true}, // a struct field's nil map is left out: nil again
 	} {
 		data, err := Gob.Marshal(c.v)
 		assert.NilError(t, err)
@@ -289,4 +298,38 @@ func FuzzGobLossless(f *testing.F) {
 			t.Fatalf("skipped the check of a value that comes back changed (-computed +replayed):\n%s", diff)
 		}
 	})
+}
+
+// TestGobNilMapOutsideAField: gob leaves out a struct field's nil map, which
+// comes back nil, but sends a nil map anywhere else as an empty one.
+func TestGobNilMapOutsideAField(t *testing.T) {
+	for _, v := range []any{map[string]int(nil), []map[string]int{nil}, [1]map[string]int{}, map[string]map[string]int{"k": nil}} {
+		data, err := Gob.Marshal(v)
+		assert.NilError(t, err)
+		assert.Assert(t, !skipRoundTrip(Gob, reflect.TypeOf(v), v, data), "%#v", v)
+	}
+}
+
+// TestSkippedCheckCopies: where the check is skipped, the caller that
+// computed the value still gets a copy of its own, as a replay would give,
+// not the memory fn returned.
+func TestSkippedCheckCopies(t *testing.T) {
+	for _, codec := range []Codec{JSON, Gob} {
+		store, err := NewStore("/s", WithFs(afero.NewMemMapFs()), WithAccess(ReadExecuteWrite), WithCodec(codec))
+		assert.NilError(t, err)
+		n := 5
+		shared := []llGob{{List: []string{"a"}, Ptr: &n, Map: map[string][]int{"k": {1}}}}
+		data, err := codec.Marshal(shared)
+		assert.NilError(t, err)
+		assert.Assert(t, skipRoundTrip(codec, reflect.TypeOf(shared), shared, data), "the check must be skipped for this test to mean anything")
+		got, err := Do(store, "k", func() ([]llGob, error) { return shared, nil })
+		assert.NilError(t, err)
+		assert.DeepEqual(t, got, shared)
+		got[0].List[0], *got[0].Ptr, got[0].Map["k"][0] = "changed", 6, 2
+		got[0].I = 9
+		assert.Equal(t, shared[0].List[0], "a", codec.Name())
+		assert.Equal(t, *shared[0].Ptr, 5, codec.Name())
+		assert.Equal(t, shared[0].Map["k"][0], 1, codec.Name())
+		assert.Equal(t, shared[0].I, int64(0), codec.Name())
+	}
 }

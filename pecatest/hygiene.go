@@ -94,7 +94,7 @@ func (s sharedStore) url(path string) string { return s.location + filepath.ToSl
 // tracked.
 //
 // Nothing reads the record unless [Run] runs the tests or PECAPIKU_USED
-// is set, and then nothing is recorded: finding the entry's absolute path
+// is set; otherwise nothing is recorded: finding the entry's absolute path
 // asks the system for the working directory, a fifth of what Memo adds to
 // replaying a small fixture (issue 6's profile).
 func (c *call) track(location string) {

@@ -626,3 +626,14 @@ func TestWorkingDirFollowsChdir(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, abs, filepath.Join(want, "testdata/x.json"))
 }
+
+// TestMemoCopiesFnsValue: the caller whose Memo computed the value gets a
+// copy of its own too, not the memory fn returned.
+func TestMemoCopiesFnsValue(t *testing.T) {
+	clearAccess(t)
+	base := []int{1, 2, 3}
+	dir := filepath.Join(t.TempDir(), "store")
+	got := Memo(&fakeT{name: "TestCopy"}, "x", func() ([]int, error) { return base, nil }, WithDir(dir), WithAccess(cache.ReadExecuteWrite))
+	got[0] = 99
+	assert.Equal(t, base[0], 1, "changing what Memo returned changed the slice fn returned")
+}
