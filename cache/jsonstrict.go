@@ -19,12 +19,14 @@ import (
 // Unmarshal's validity check (issue 6's profile). So the codec decodes with
 // json.Unmarshal and then walks the bytes, which are then known to be valid
 // JSON, checking the keys of every object that decodes into a struct against
-// the fields of that struct: a walk over valid JSON skips strings with
-// bytes.IndexByte and is a small fraction of the decode. Anything the walk is
-// not sure of (a key that matches a field only case-insensitively or has an
-// escape in it, a type whose fields it cannot list the way encoding/json
-// does) sends the decode to the Decoder, whose answer is final: the walk
-// only ever picks between two ways of getting the Decoder's result.
+// the fields of that struct: a walk over valid JSON skips what it need not
+// check eight bytes at a time and costs about 6% of the decode. Anything the
+// walk is not sure of (a key that matches a field only case-insensitively or
+// has an escape in it, a type whose fields it cannot list the way
+// encoding/json does) sends the decode to the Decoder, whose answer is
+// final: the walk only ever picks between two ways of getting the Decoder's
+// result. On that rare path the type's own UnmarshalJSON and UnmarshalText
+// methods, if it has any, run twice, once for each decode.
 
 // A jsonPlan says where, in a JSON document decoded into one Go type, there
 // are object keys that encoding/json matches to struct fields.
