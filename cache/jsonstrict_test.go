@@ -29,9 +29,12 @@ type (
 		Raw   json.RawMessage
 		When  time.Time
 		Skip  int `json:"-"`
-		Dash  int `json:"-,"`
-		Bad   int `json:"a\"b"`
-		priv  int
+		//lint:ignore SA5008 a field named "-", as encoding/json reads this tag
+		Dash int `json:"-,"`
+		//lint:ignore SA5008 a tag name encoding/json refuses, keeping the Go name
+		Bad int `json:"a\"b"`
+		//lint:ignore U1000 an unexported field, which encoding/json does not decode
+		priv int
 	}
 	jsLeaf struct{ A, B int }
 	jsBase struct {
