@@ -192,8 +192,8 @@ func (s *Store) Path(key string) (string, error) {
 	}
 	// s.dir is clean, and so is rel, whose segments KeyPath made plain
 	// names: filepath.Join would only clean them again (a twentieth of
-	// Memo's cost beyond the floor at 1 KB).
-	// Join remains for "." and for volume names (C: on Windows).
+	// Memo's cost beyond the floor at 1 KB). Join remains for "." and for
+	// volume names (C: on Windows).
 	rel = filepath.FromSlash(rel)
 	switch {
 	case s.dir == "." || filepath.VolumeName(s.dir) != "":

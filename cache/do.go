@@ -259,14 +259,15 @@ var roundTripOptions = []cmp.Option{
 // encode encodes v with the store's codec, decodes the result into back, a
 // pointer to a zero value of v's type, and fails with ErrRoundTrip unless the
 // two values are equal. Where the decode is known to give a value equal to v
-// (see lossless.go), it sets back to v instead.
+// (see lossless.go), it sets back to a copy of v instead, sharing no memory
+// with it, as a decode would.
 func (s *Store) encode(key, path string, v, back any) ([]byte, error) {
 	data, err := s.codec.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("cache: %q: cannot encode %s with the %s codec for %s: %w", key, typeName(v), s.codec.Name(), path, err)
 	}
 	if skipRoundTrip(s.codec, reflect.TypeOf(back).Elem(), v, data) {
-		// The replay would equal v: let v stand for it.
+		// The replay would equal v: a copy of v stands for it.
 		reflect.ValueOf(back).Elem().Set(deepCopy(reflect.ValueOf(v)))
 		return data, nil
 	}
