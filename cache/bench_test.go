@@ -75,26 +75,10 @@ func BenchmarkMissWrite(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					writeSync(b, floorPath, data)
+					bench.WriteSync(b, floorPath, data)
 				})
 			})
 		}
-	}
-}
-
-func writeSync(b *testing.B, path string, data []byte) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if err1 := f.Close(); err == nil {
-		err = err1
-	}
-	if err != nil {
-		b.Fatal(err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"sync"
 )
 
 // A Codec turns values into the bytes of an entry and back. Each codec has its
@@ -182,4 +183,29 @@ func typeName(v any) string {
 		return "nil"
 	}
 	return reflect.TypeOf(v).String()
+}
+
+// typeCache remembers what compute said of each type: the codecs' fast
+// paths work out their plans and verdicts once per type, and look them up
+// on every call.
+type typeCache[V any] struct{ m sync.Map }
+
+func (c *typeCache[V]) get(t reflect.Type, compute func(reflect.Type) V) V {
+	if v, ok := c.m.Load(t); ok {
+		return v.(V)
+	}
+	v := compute(t)
+	c.m.Store(t, v)
+	return v
+}
+
+// hasMethodOf reports whether t or *t implements one of ifaces: the
+// standard codecs look for their methods on a value's address too.
+func hasMethodOf(t reflect.Type, ifaces ...reflect.Type) bool {
+	for _, m := range ifaces {
+		if t.Implements(m) || t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(m) {
+			return true
+		}
+	}
+	return false
 }

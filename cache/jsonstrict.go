@@ -8,7 +8,6 @@ import (
 	"math/bits"
 	"reflect"
 	"strings"
-	"sync"
 	"unicode"
 )
 
@@ -69,24 +68,21 @@ var (
 	textUnmarshalerType = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
 	skipPlan            = &jsonPlan{kind: planSkip}
 	unsurePlan          = &jsonPlan{kind: planUnsure}
-	// jsonPlans caches the plan of each type decoded, nil when the walk
+	// jsonPlans holds the plan of each type decoded, nil when the walk
 	// cannot be trusted for the type.
-	jsonPlans sync.Map // reflect.Type → *jsonPlan
+	jsonPlans typeCache[*jsonPlan]
 )
 
 // planFor returns the plan of t, or nil when some part of t has fields
 // that the walk cannot list the way encoding/json does.
 func planFor(t reflect.Type) *jsonPlan {
-	if p, ok := jsonPlans.Load(t); ok {
-		return p.(*jsonPlan)
-	}
-	b := planBuilder{plans: map[reflect.Type]*jsonPlan{}}
-	p := b.plan(t)
-	if !sure(p, map[*jsonPlan]bool{}) {
-		p = nil
-	}
-	jsonPlans.Store(t, p)
-	return p
+	return jsonPlans.get(t, func(t reflect.Type) *jsonPlan {
+		p := planBuilder{plans: map[reflect.Type]*jsonPlan{}}.plan(t)
+		if !sure(p, map[*jsonPlan]bool{}) {
+			return nil
+		}
+		return p
+	})
 }
 
 // sure reports whether no plan reachable from p is unsure.
@@ -117,17 +113,10 @@ type planBuilder struct {
 // decodesItself reports whether encoding/json hands values of t to a method
 // of t or *t instead of decoding them itself.
 func decodesItself(t reflect.Type) bool {
-	if t.Implements(jsonUnmarshalerType) || t.Implements(textUnmarshalerType) {
-		return true
-	}
-	if t.Kind() != reflect.Pointer {
-		pt := reflect.PointerTo(t)
-		return pt.Implements(jsonUnmarshalerType) || pt.Implements(textUnmarshalerType)
-	}
-	return false
+	return hasMethodOf(t, jsonUnmarshalerType, textUnmarshalerType)
 }
 
-func (b *planBuilder) plan(t reflect.Type) *jsonPlan {
+func (b planBuilder) plan(t reflect.Type) *jsonPlan {
 	if p, ok := b.plans[t]; ok {
 		return p
 	}
@@ -173,7 +162,7 @@ func (b *planBuilder) plan(t reflect.Type) *jsonPlan {
 // encoding/json's typeFields where that is simple, and reports false where
 // it is not: a name given twice (encoding/json drops or picks by depth and
 // tags), an embedded type within itself.
-func (b *planBuilder) fields(t reflect.Type, fields *[]planField, embedding map[reflect.Type]bool) bool {
+func (b planBuilder) fields(t reflect.Type, fields *[]planField, embedding map[reflect.Type]bool) bool {
 	if embedding[t] {
 		return false
 	}

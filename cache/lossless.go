@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
-	"sync"
 )
 
 // The round-trip check decodes every value the store writes and compares it
@@ -28,19 +27,16 @@ var (
 	jsonMarshalerType = reflect.TypeOf((*json.Marshaler)(nil)).Elem()
 	textMarshalerType = reflect.TypeOf((*encoding.TextMarshaler)(nil)).Elem()
 	jsonNumberType    = reflect.TypeOf(json.Number(""))
-	// losslessTypes caches jsonLossless's answer for each type.
-	losslessTypes sync.Map // reflect.Type → bool
+	// losslessTypes holds jsonLossless's answer for each type.
+	losslessTypes typeCache[bool]
 )
 
 // jsonLossless reports whether every value of t, once encoded by the json
 // codec without a \ufffd escape, decodes to an equal value.
 func jsonLossless(t reflect.Type) bool {
-	if ok, found := losslessTypes.Load(t); found {
-		return ok.(bool)
-	}
-	ok := losslessCheck{seen: map[reflect.Type]bool{}}.of(t)
-	losslessTypes.Store(t, ok)
-	return ok
+	return losslessTypes.get(t, func(t reflect.Type) bool {
+		return losslessCheck{seen: map[reflect.Type]bool{}}.of(t)
+	})
 }
 
 type losslessCheck struct {
@@ -125,12 +121,7 @@ func (c losslessCheck) of(t reflect.Type) bool {
 // hasCodecMethods reports whether t or *t has a method that encoding/json
 // would use instead of its own encoding or decoding.
 func hasCodecMethods(t reflect.Type) bool {
-	for _, m := range []reflect.Type{jsonMarshalerType, textMarshalerType, jsonUnmarshalerType, textUnmarshalerType} {
-		if t.Implements(m) || t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(m) {
-			return true
-		}
-	}
-	return false
+	return hasMethodOf(t, jsonMarshalerType, textMarshalerType, jsonUnmarshalerType, textUnmarshalerType)
 }
 
 // replacedUTF8 is what encoding/json writes in place of a byte that is not
@@ -190,23 +181,20 @@ var (
 	gobDecoderType = reflect.TypeOf((*interface{ GobDecode([]byte) error })(nil)).Elem()
 	binMarshaler   = reflect.TypeOf((*encoding.BinaryMarshaler)(nil)).Elem()
 	binUnmarshaler = reflect.TypeOf((*encoding.BinaryUnmarshaler)(nil)).Elem()
-	// gobPlans caches gobPlanFor's answer for each type.
-	gobPlans sync.Map // reflect.Type → *gobPlan
+	// gobPlans holds gobPlanFor's answer for each type.
+	gobPlans typeCache[*gobPlan]
 )
 
 // gobPlanFor returns the plan of t, or nil if gob may lose more of a value
 // of t than the walk looks for.
 func gobPlanFor(t reflect.Type) *gobPlan {
-	if p, ok := gobPlans.Load(t); ok {
-		return p.(*gobPlan)
-	}
-	b := gobPlanBuilder{plans: map[reflect.Type]*gobPlan{}}
-	p := b.plan(t)
-	if b.failed {
-		p = nil
-	}
-	gobPlans.Store(t, p)
-	return p
+	return gobPlans.get(t, func(t reflect.Type) *gobPlan {
+		b := gobPlanBuilder{plans: map[reflect.Type]*gobPlan{}}
+		if p := b.plan(t); !b.failed {
+			return p
+		}
+		return nil
+	})
 }
 
 type gobPlanBuilder struct {
@@ -216,12 +204,7 @@ type gobPlanBuilder struct {
 
 // gobOwnMethods reports whether t or *t encodes or decodes itself for gob.
 func gobOwnMethods(t reflect.Type) bool {
-	for _, m := range []reflect.Type{gobEncoderType, gobDecoderType, binMarshaler, binUnmarshaler, textMarshalerType, textUnmarshalerType} {
-		if t.Implements(m) || t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(m) {
-			return true
-		}
-	}
-	return false
+	return hasMethodOf(t, gobEncoderType, gobDecoderType, binMarshaler, binUnmarshaler, textMarshalerType, textUnmarshalerType)
 }
 
 func (b *gobPlanBuilder) plan(t reflect.Type) *gobPlan {
@@ -432,13 +415,12 @@ type refs struct {
 	fields []int
 }
 
-// refTypes caches refsOf's answer for each type.
-var refTypes sync.Map // reflect.Type → refs
+// refTypes holds refsOf's answer for each type.
+var refTypes typeCache[refs]
 
-func refsOf(t reflect.Type) refs {
-	if r, ok := refTypes.Load(t); ok {
-		return r.(refs)
-	}
+func refsOf(t reflect.Type) refs { return refTypes.get(t, refsWithin) }
+
+func refsWithin(t reflect.Type) refs {
 	var r refs
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Slice, reflect.Map:
@@ -455,6 +437,5 @@ func refsOf(t reflect.Type) refs {
 			}
 		}
 	}
-	refTypes.Store(t, r)
 	return r
 }

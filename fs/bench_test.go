@@ -5,7 +5,6 @@ package fs_test
 //	go test -run '^$' -bench . ./fs
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -30,19 +29,5 @@ func BenchmarkWriteAtomic(b *testing.B) {
 		if err := fs.WriteAtomic(osFs, name, data); err != nil {
 			b.Fatal(err)
 		}
-	}, func() {
-		f, err := os.OpenFile(floor, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-		if err == nil {
-			_, err = f.Write(data)
-		}
-		if err == nil {
-			err = f.Sync()
-		}
-		if err1 := f.Close(); err == nil {
-			err = err1
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-	})
+	}, func() { bench.WriteSync(b, floor, data) })
 }
