@@ -1,6 +1,6 @@
 module github.com/pecapiku/pecapiku
 
-go 1.23.0
+go 1.26
 
 require (
 	github.com/gofrs/flock v0.12.1

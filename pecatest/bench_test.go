@@ -170,7 +170,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		fmt.Fprintf(&src, "\nfunc TestFixtures%d(t *testing.T) { run(t, %d) }\n", i, i*100)
 	}
 	files := map[string]string{
-		"go.mod":        "module example.com/e2e\n\ngo 1.23.0\n\nrequire github.com/pecapiku/pecapiku v0.0.0\n\nreplace github.com/pecapiku/pecapiku => " + root + "\n",
+		"go.mod":        "module example.com/e2e\n\ngo 1.26\n\nrequire github.com/pecapiku/pecapiku v0.0.0\n\nreplace github.com/pecapiku/pecapiku => " + root + "\n",
 		"go.sum":        string(goSum),
 		"e2e_test.go":   src.String(),
 		"doc.go":        "// Package e2e is pecapiku's end-to-end benchmark.\npackage e2e\n",

@@ -179,7 +179,7 @@ func goModule(t *testing.T) string {
 		sums = append(sums, data...)
 	}
 	for name, content := range map[string]string{
-		"go.mod": "module example.com/weather\n\ngo 1.24\n\n" +
+		"go.mod": "module example.com/weather\n\ngo 1.26\n\n" +
 			"require (\n\tgithub.com/pecapiku/pecapiku v0.0.0\n\tgithub.com/pecapiku/pecapiku/s3 v0.0.0\n)\n\n" +
 			"replace github.com/pecapiku/pecapiku => " + core + "\n\n" +
 			"replace github.com/pecapiku/pecapiku/s3 => " + filepath.Join(core, "s3") + "\n",

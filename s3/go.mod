@@ -1,6 +1,6 @@
 module github.com/pecapiku/pecapiku/s3
 
-go 1.24
+go 1.26
 
 require (
 	github.com/aws/aws-sdk-go-v2 v1.45.1
