@@ -3,10 +3,14 @@ package cache
 import (
 	"bytes"
 	"encoding/gob"
-	"encoding/json"
+	stdjson "encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
-	"sync"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // A Codec turns values into the bytes of an entry and back. Each codec has its
@@ -30,12 +34,16 @@ type Codec interface {
 
 // The codecs this package provides. JSON is the default.
 var (
-	// JSON stores values as indented JSON: two spaces, map keys sorted,
-	// "<", ">" and "&" left as they are, a trailing newline. Equal values
-	// give identical bytes, so re-recording an unchanged value leaves no
-	// diff. Decoding rejects fields the type does not have and anything
-	// after the value, so an entry recorded from another type, or from two
-	// writes run together, is reported rather than half-read.
+	// JSON stores values as indented JSON, in the layout of encoding/json:
+	// two spaces, fields in declaration order, map keys sorted, "<", ">"
+	// and "&" left as they are, a trailing newline. Equal values give
+	// identical bytes, so re-recording an unchanged value leaves no diff.
+	// A string that is not valid UTF-8 cannot be encoded (encoding/json
+	// would change it). Decoding is strict: members the type does not have
+	// (names are matched with their case), a member given twice and
+	// anything after the value are errors, so an entry recorded from
+	// another type, edited by mistake, or made of two writes run together
+	// is reported rather than half-read.
 	JSON Codec = jsonCodec{}
 	// Gob stores values with encoding/gob: compact, Go-typed binary. Values
 	// held in interfaces need gob.Register.
@@ -57,46 +65,179 @@ type jsonCodec struct{}
 func (jsonCodec) Name() string { return "json" }
 func (jsonCodec) Ext() string  { return ".json" }
 
+// The JSON codec is github.com/go-json-experiment/json, the implementation
+// that became encoding/json/v2, run with the options of encoding/json (v1)
+// so that an entry holds the bytes encoding/json has always written for a
+// value: fields in declaration order, map keys sorted, time.Time in RFC
+// 3339, time.Duration in nanoseconds, []byte in base64, nil slices and maps
+// as null. On top of those, the codec is strict where encoding/json is
+// lenient:
+//
+//   - a string that is not valid UTF-8 is an encoding error naming its
+//     JSON path, where encoding/json would write U+FFFD in its place;
+//   - decoding rejects members the type does not have, a member given
+//     twice, names that match a field only when case is ignored, and
+//     anything after the value.
+var (
+	jsonEncodeOptions = json.JoinOptions(
+		jsonv1.DefaultOptionsV1(),
+		jsonv1.ReportErrorsWithLegacySemantics(false), // errors that name the JSON path
+		jsontext.AllowInvalidUTF8(false),
+		jsontext.EscapeForHTML(false),
+		jsontext.WithIndent("  "),
+		json.WithMarshalers(stdNumberMarshaler),
+	)
+	jsonDecodeOptions = json.JoinOptions(
+		jsonv1.DefaultOptionsV1(),
+		jsonv1.ReportErrorsWithLegacySemantics(false),
+		jsontext.AllowInvalidUTF8(false),
+		jsontext.AllowDuplicateNames(false),
+		json.RejectUnknownMembers(true),
+		json.MatchCaseInsensitiveNames(false),
+		json.WithUnmarshalers(stdNumberUnmarshaler),
+	)
+)
+
+// encoding/json's Number is a string type that encoding/json writes as the
+// number it holds. The implementation of Go 1.26 and older does not know
+// the type (Go 1.27's standard library, which this module uses there, does):
+// these functions give it the same form on every Go release, so that a
+// fixture does not change with the toolchain.
+var (
+	stdNumberMarshaler = json.MarshalToFunc(func(enc *jsontext.Encoder, n stdjson.Number) error {
+		if n == "" {
+			n = "0" // as encoding/json writes an empty Number
+		}
+		if tok := jsontext.Value(n); tok.Kind() != '0' || !tok.IsValid() {
+			return fmt.Errorf("invalid number literal %q", string(n))
+		}
+		return enc.WriteValue(jsontext.Value(n))
+	})
+	stdNumberUnmarshaler = json.UnmarshalFromFunc(func(dec *jsontext.Decoder, n *stdjson.Number) error {
+		if dec.PeekKind() != '0' {
+			return errors.ErrUnsupported // null, or a mistake that the default decoding reports
+		}
+		v, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		*n = stdjson.Number(v)
+		return nil
+	})
+)
+
 func (jsonCodec) Marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return nil, err
+	data, err := json.Marshal(v, jsonEncodeOptions)
+	if err != nil {
+		return nil, jsonError("encode", err)
 	}
-	return buf.Bytes(), nil
+	return append(data, '\n'), nil
 }
 
 func (jsonCodec) Unmarshal(data []byte, v any) error {
-	// The fast path of a strict decode (see jsonstrict.go) needs a zero
-	// value to fall back from: json.Unmarshal into a value that holds
-	// something merges, and what it merged could not be undone.
-	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().IsZero() {
-		if p := planFor(rv.Type()); p != nil {
-			// Unmarshal first: the walk relies on valid JSON, whose
-			// nesting encoding/json limits to 10000 levels.
-			if json.Unmarshal(data, v) == nil && (p.kind == planSkip || knownFields(data, p)) {
-				return nil
-			}
-			rv.Elem().SetZero()
-		}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return errEmpty
 	}
-	return decodeStrict(data, v)
-}
-
-// decodeStrict decodes data into v with a json.Decoder that rejects fields
-// the type does not have, and rejects anything after the value.
-func decodeStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
+	if bytes.HasPrefix(data, utf8BOM) {
+		return errors.New("the file begins with a UTF-8 byte order mark (EF BB BF), which JSON does not allow; remove those three bytes")
 	}
-	if rest := bytes.TrimSpace(data[dec.InputOffset():]); len(rest) > 0 {
-		return fmt.Errorf("unexpected data after the value at offset %d", dec.InputOffset())
+	if err := json.Unmarshal(data, v, jsonDecodeOptions); err != nil {
+		return jsonError("decode", err)
 	}
 	return nil
+}
+
+// jsonError says what went wrong at which JSON path, from the fields of the
+// library's error, whose own text deliberately varies its wording between
+// runs: a message that changes from run to run would make a fixture's
+// failure look like a new one each time.
+func jsonError(op string, err error) error {
+	var se *json.SemanticError
+	var sy *jsontext.SyntacticError
+	var msg string
+	switch {
+	case errors.As(err, &se) && errors.Is(err, json.ErrUnknownName):
+		msg = fmt.Sprintf("%s: %s has no field of that name (the entry was recorded from another type, or edited)", where(se.JSONPointer), se.GoType)
+	case errors.As(err, &se):
+		msg = fmt.Sprintf("%s: cannot %s", where(se.JSONPointer), op)
+		switch {
+		case op == "decode" && se.JSONKind != 0 && se.GoType != nil:
+			msg += fmt.Sprintf(" a JSON %s into %s", kindName(se.JSONKind), se.GoType)
+		case se.GoType != nil:
+			msg += " " + se.GoType.String()
+		}
+		if se.Err != nil {
+			msg += ": " + se.Err.Error()
+		}
+		if op == "encode" && se.GoType != nil && isFloat(se.GoType) {
+			msg += "; JSON has no NaN or infinity: store such values with the gob codec (cache.Gob)"
+		}
+	case errors.As(err, &sy) && op == "encode":
+		msg = fmt.Sprintf("%s: %s", where(sy.JSONPointer), sy.Err)
+		if sy.Err != nil && sy.Err.Error() == "invalid UTF-8" {
+			msg = fmt.Sprintf("%s: a string that is not valid UTF-8, which JSON cannot hold unchanged; store text as valid UTF-8 and binary data as a []byte (written in base64), or use the gob codec (cache.Gob)", where(sy.JSONPointer))
+		}
+	case errors.As(err, &sy):
+		msg = fmt.Sprintf("%s at byte %d", sy.Err, sy.ByteOffset)
+		if sy.JSONPointer != "" {
+			msg += fmt.Sprintf(" (%s)", where(sy.JSONPointer))
+		}
+	default:
+		return err
+	}
+	return &codecError{msg: msg, err: err}
+}
+
+// codecError is an error of the JSON codec, worded by jsonError.
+type codecError struct {
+	msg string
+	err error
+}
+
+func (e *codecError) Error() string { return e.msg }
+func (e *codecError) Unwrap() error { return e.err }
+
+// where names the place of a JSON pointer in a message.
+func where(ptr jsontext.Pointer) string {
+	if ptr == "" {
+		return "at the top level"
+	}
+	return "at " + string(ptr)
+}
+
+// kindName names a kind of JSON value.
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "boolean"
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	}
+	return k.String()
+}
+
+// errEmpty is what decoding an empty file gives.
+var errEmpty = errors.New("the file is empty")
+
+// utf8BOM is the byte order mark some editors put at the start of a file.
+var utf8BOM = []byte{0xef, 0xbb, 0xbf}
+
+// isFloat reports whether t is a float or complex type, or a composite of
+// them, whose NaNs and infinities JSON cannot hold.
+func isFloat(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+		return true
+	}
+	return false
 }
 
 type gobCodec struct{}
@@ -113,6 +254,9 @@ func (gobCodec) Marshal(v any) ([]byte, error) {
 }
 
 func (gobCodec) Unmarshal(data []byte, v any) error {
+	if len(data) == 0 {
+		return errEmpty
+	}
 	// bytes.Reader is an io.ByteReader, so the decoder reads exactly the
 	// messages of one value and what is left over can be detected.
 	r := bytes.NewReader(data)
@@ -183,29 +327,4 @@ func typeName(v any) string {
 		return "nil"
 	}
 	return reflect.TypeOf(v).String()
-}
-
-// typeCache remembers what compute said of each type: the codecs' fast
-// paths work out their plans and verdicts once per type, and look them up
-// on every call.
-type typeCache[V any] struct{ m sync.Map }
-
-func (c *typeCache[V]) get(t reflect.Type, compute func(reflect.Type) V) V {
-	if v, ok := c.m.Load(t); ok {
-		return v.(V)
-	}
-	v := compute(t)
-	c.m.Store(t, v)
-	return v
-}
-
-// hasMethodOf reports whether t or *t implements one of ifaces: the
-// standard codecs look for their methods on a value's address too.
-func hasMethodOf(t reflect.Type, ifaces ...reflect.Type) bool {
-	for _, m := range ifaces {
-		if t.Implements(m) || t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(m) {
-			return true
-		}
-	}
-	return false
 }

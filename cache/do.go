@@ -25,11 +25,9 @@ var (
 	// empty, cut short, of another codec or of another type.
 	ErrCorrupt = errors.New("corrupt entry")
 	// ErrRoundTrip: the codec cannot store the value faithfully: what it
-	// encoded decodes to a different value, so nothing was written. The
-	// decode is skipped where it cannot differ: json values of types made
-	// of numbers, strings, slices, maps and plain structs whose strings are
-	// valid UTF-8, and gob values that hold no empty non-nil slice or map,
-	// no nil map outside a struct field and no pointer to a zero value.
+	// encoded decodes to a different value, so nothing was written. Every
+	// write decodes what it is about to write and compares it with the
+	// value.
 	ErrRoundTrip = errors.New("value does not survive its codec")
 	// ErrForbidden: the store's access does not allow the operation.
 	ErrForbidden = errors.New("forbidden by access")
@@ -258,18 +256,12 @@ var roundTripOptions = []cmp.Option{
 
 // encode encodes v with the store's codec, decodes the result into back, a
 // pointer to a zero value of v's type, and fails with ErrRoundTrip unless the
-// two values are equal. Where the decode is known to give a value equal to v
-// (see lossless.go), it sets back to a copy of v instead, sharing no memory
-// with it, as a decode would.
+// two values are equal. back is then the caller's copy of the value, sharing
+// no memory with v, as a replay would give.
 func (s *Store) encode(key, path string, v, back any) ([]byte, error) {
 	data, err := s.codec.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("cache: %q: cannot encode %s with the %s codec for %s: %w", key, typeName(v), s.codec.Name(), path, err)
-	}
-	if skipRoundTrip(s.codec, reflect.TypeOf(back).Elem(), v, data) {
-		// The replay would equal v: a copy of v stands for it.
-		reflect.ValueOf(back).Elem().Set(deepCopy(reflect.ValueOf(v)))
-		return data, nil
 	}
 	if err := s.codec.Unmarshal(data, back); err != nil {
 		return nil, fmt.Errorf("cache: %q: %w: the %s codec cannot decode what it encoded from %s, so nothing was written to %s: %v",

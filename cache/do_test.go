@@ -184,7 +184,7 @@ func TestDoMessages(t *testing.T) {
 
 	assert.NilError(t, afero.WriteFile(fsys, "/store/corpus/words.json", []byte("12 13"), 0o644))
 	_, err = cache.Do(store, "corpus/words", func() (int, error) { return 1, nil })
-	assert.Error(t, err, `cache: "corpus/words": corrupt entry: cannot decode /store/corpus/words.json with the json codec: unexpected data after the value at offset 2; delete the file or record it again with access ew (PECAPIKU_ACCESS=ew)`)
+	assert.Error(t, err, `cache: "corpus/words": corrupt entry: cannot decode /store/corpus/words.json with the json codec: invalid character '1' after top-level value at byte 3; delete the file or record it again with access ew (PECAPIKU_ACCESS=ew)`)
 
 	_, err = cache.Do(store, "", func() (int, error) { return 1, nil })
 	assert.Assert(t, errors.Is(err, cache.ErrInvalidKey))
@@ -312,7 +312,27 @@ func TestDoRoundTrip(t *testing.T) {
 				_, err := cache.Do(s, "k", func() (float64, error) { return math.NaN(), nil })
 				return err
 			},
-			want: []string{`cache: "k": cannot encode float64 with the json codec for /store/k.json: json: unsupported value: NaN`},
+			want: []string{`cache: "k": cannot encode float64 with the json codec for /store/k.json: at the top level: cannot encode float64: unsupported value: NaN; JSON has no NaN or infinity: store such values with the gob codec (cache.Gob)`},
+		},
+		{
+			name:  "json cannot keep invalid UTF-8",
+			codec: cache.JSON,
+			do: func(s *cache.Store) error {
+				type inner struct{ Names []string }
+				type outer struct{ In inner }
+				_, err := cache.Do(s, "k", func() (outer, error) { return outer{inner{[]string{"ok", "caf\xe9"}}}, nil })
+				return err
+			},
+			want: []string{`cache: "k": cannot encode cache_test.outer with the json codec for /store/k.json: at /In/Names/1: a string that is not valid UTF-8, which JSON cannot hold unchanged; store text as valid UTF-8 and binary data as a []byte (written in base64), or use the gob codec (cache.Gob)`},
+		},
+		{
+			name:  "json cannot keep invalid UTF-8 in a map key",
+			codec: cache.JSON,
+			do: func(s *cache.Store) error {
+				_, err := cache.Do(s, "k", func() (map[string]int, error) { return map[string]int{"\xff": 1}, nil })
+				return err
+			},
+			want: []string{`at the top level: a string that is not valid UTF-8`},
 		},
 		{
 			name:  "raw cannot store an int",

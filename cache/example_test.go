@@ -124,5 +124,5 @@ func ExampleJSON() {
 	err := cache.JSON.Unmarshal([]byte(`{"X":1,"Y":2,"Z":3}`), &p)
 	fmt.Println(err)
 	// Output:
-	// json: unknown field "Z"
+	// at /Z: cache_test.Point has no field of that name (the entry was recorded from another type, or edited)
 }

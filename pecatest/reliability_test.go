@@ -133,11 +133,11 @@ func TestBadFixtures(t *testing.T) {
 		dir     bool // a directory where the file should be
 		rew, r  string
 	}{
-		{name: "empty", content: "", rew: "cannot be decoded (EOF); computing TestBad/entry again", r: path + " cannot be decoded with the json codec: EOF"},
-		{name: "truncated", content: `{"Name": "x`, rew: "cannot be decoded (unexpected EOF)", r: "cannot be decoded with the json codec: unexpected EOF"},
+		{name: "empty", content: "", rew: "cannot be decoded (the file is empty); computing TestBad/entry again", r: path + " cannot be decoded with the json codec: the file is empty"},
+		{name: "truncated", content: `{"Name": "x`, rew: "cannot be decoded (unexpected EOF at byte 11 (at /Name))", r: "cannot be decoded with the json codec: unexpected EOF at byte 11 (at /Name)"},
 		{name: "another codec", content: string(gobBytes), rew: "cannot be decoded (invalid character", r: "cannot be decoded with the json codec: invalid character"},
-		{name: "another type", content: `[1, 2]`, rew: "cannot be decoded (json: cannot unmarshal array", r: "json: cannot unmarshal array"},
-		{name: "unknown field", content: `{"Title": "x"}`, rew: `cannot be decoded (json: unknown field "Title")`, r: `json: unknown field "Title"`},
+		{name: "another type", content: `[1, 2]`, rew: "cannot be decoded (at the top level: cannot decode a JSON array into pecatest.dataset)", r: "at the top level: cannot decode a JSON array into pecatest.dataset"},
+		{name: "unknown field", content: `{"Title": "x"}`, rew: `cannot be decoded (at /Title: pecatest.dataset has no field of that name`, r: `at /Title: pecatest.dataset has no field of that name`},
 		{name: "directory", dir: true, rew: "fs: read " + path + ": is a directory, not a file", r: "fs: read " + path + ": is a directory, not a file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -198,11 +198,11 @@ func TestGoldenCorrupt(t *testing.T) {
 		file         string
 	}{
 		{cache.ReadExecuteWrite, []string{
-			"pecatest: TestBad/count: " + path + " cannot be decoded (unexpected EOF); recording it again",
+			"pecatest: TestBad/count: " + path + " cannot be decoded (unexpected EOF at byte 4); recording it again",
 			"pecatest: recorded TestBad/count in " + path,
 		}, nil, "5\n"},
 		{cache.ReadOnly, nil, []string{
-			"pecatest: TestBad/count: " + path + " cannot be decoded with the json codec: unexpected EOF.\n" +
+			"pecatest: TestBad/count: " + path + " cannot be decoded with the json codec: unexpected EOF at byte 4.\n" +
 				`Record it again by giving pecatest.WithAccess access "rew" (or dropping the option) and running: go test -run '^TestBad$' ./pecatest`,
 		}, "[1, "},
 	} {

@@ -79,7 +79,7 @@ func TestURLs(t *testing.T) {
 	assert.Equal(t, status, 1)
 	assert.Equal(t, stdout, "ok    "+url+"/example.com/m/nested/testdata/.pecapiku  1 entry\n"+
 		"ok    "+url+"/example.com/m/other/.pecapiku  1 entry\n"+
-		report+"/TestA/bad.json: truncated: unexpected EOF\n"+
+		report+"/TestA/bad.json: truncated: unexpected EOF at byte 1\n"+
 		report+"/.a.json.tmp-1: leftover of an interrupted write; nothing reads it (pecapiku prune removes it)\n"+
 		"FAIL  "+report+"  2 entries, 2 problems\n"+
 		"ok    "+url+"/example.com/m/testdata/.pecapiku  1 entry\n")
