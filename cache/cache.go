@@ -93,6 +93,7 @@ type Store struct {
 	access   Access
 	codec    Codec
 	observer func(Event)
+	once     bool
 }
 
 // An Option configures a [Store].
@@ -103,6 +104,7 @@ type settings struct {
 	access   Access
 	codec    Codec
 	observer func(Event)
+	once     bool
 }
 
 // WithAccess sets the store's access, overriding PECAPIKU_ACCESS.
@@ -120,6 +122,16 @@ func WithFs(fsys afero.Fs) Option { return func(s *settings) { s.fsys = fsys } }
 // a corrupt entry, an execution, a write. f is called from the goroutine that
 // did it and must be safe for concurrent use.
 func WithObserver(f func(Event)) Option { return func(s *settings) { s.observer = f } }
+
+// OncePerProcess makes [Do] execute the function of an entry at most once
+// in this process, whatever the access: a later call for the same entry, in
+// this store or another with this option that reaches the same file, gets a
+// copy of the value computed first (and writes it, when its access has w
+// and the entry does not hold it yet) instead of executing the function
+// again. The encoding of every value computed is kept in memory until the
+// process ends. Package pecatest uses it, so that an entry's function runs
+// at most once per test binary under access re or e too.
+func OncePerProcess() Option { return func(s *settings) { s.once = true } }
 
 // NewStore returns the store of the entries under dir on the filesystem of
 // [WithFs] (a relative dir is relative to the working directory of the
@@ -164,6 +176,7 @@ func NewStore(dir string, opts ...Option) (*Store, error) {
 		access:   set.access,
 		codec:    set.codec,
 		observer: set.observer,
+		once:     set.once,
 	}
 	if !s.access.CanWrite() {
 		s.fsys = afero.NewReadOnlyFs(set.fsys)
@@ -217,7 +230,7 @@ func (s *Store) Read(key string, v any) error {
 	if !s.access.CanRead() {
 		return s.forbidden("read", 'r', key, path)
 	}
-	data, err := fs.ReadFile(s.fsys, path)
+	data, err := s.readFile(path)
 	if err != nil {
 		return err
 	}
@@ -396,6 +409,11 @@ func (s *Store) Remove(path string) error {
 		}
 	}
 	return nil
+}
+
+// readFile returns the content of the entry file at path.
+func (s *Store) readFile(path string) ([]byte, error) {
+	return fs.ReadFile(s.fsys, path)
 }
 
 // codecOf returns the codec whose extension path has, the store's own first.

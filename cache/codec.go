@@ -245,7 +245,12 @@ type gobCodec struct{}
 func (gobCodec) Name() string { return "gob" }
 func (gobCodec) Ext() string  { return ".gob" }
 
-func (gobCodec) Marshal(v any) ([]byte, error) {
+func (gobCodec) Marshal(v any) (data []byte, err error) {
+	// gob's Encoder panics, rather than fail, on a nil pointer at the top
+	// level.
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+		return nil, fmt.Errorf("gob: cannot encode nil pointer of type %s: gob cannot store a nil pointer at the top level; return a non-nil pointer, or the value itself", rv.Type())
+	}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
 		return nil, err

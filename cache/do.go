@@ -1,11 +1,14 @@
 package cache
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	iofs "io/fs"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"strconv"
 	"sync"
 
 	"github.com/google/go-cmp/cmp"
@@ -33,6 +36,9 @@ var (
 	ErrForbidden = errors.New("forbidden by access")
 	// ErrInvalidKey: the key cannot name an entry (it is empty).
 	ErrInvalidKey = fs.ErrInvalidKey
+	// ErrRecursive: the function computing an entry asked for that same
+	// entry, a call that would wait for itself forever.
+	ErrRecursive = errors.New("recursive call")
 )
 
 // EventKind says what happened in an [Event].
@@ -53,10 +59,17 @@ const (
 	// [ErrUnavailable]) and e is granted, so the function is executed and
 	// its value is not stored.
 	EventUnavailable
+	// EventShared: the value was computed by another call of this process,
+	// a concurrent one this call waited for or, with [OncePerProcess], an
+	// earlier one; this call got a copy of it.
+	EventShared
+	// EventUnchanged: the value was computed and the entry already held
+	// exactly its bytes, so nothing was written.
+	EventUnchanged
 )
 
-// String returns the kind's name: "hit", "corrupt", "execute", "write" or
-// "unavailable".
+// String returns the kind's name: "hit", "corrupt", "execute", "write",
+// "unavailable", "shared" or "unchanged".
 func (k EventKind) String() string {
 	switch k {
 	case EventHit:
@@ -69,6 +82,10 @@ func (k EventKind) String() string {
 		return "write"
 	case EventUnavailable:
 		return "unavailable"
+	case EventShared:
+		return "shared"
+	case EventUnchanged:
+		return "unchanged"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
@@ -79,6 +96,9 @@ type Event struct {
 	Key  string
 	Path string
 	Err  error // the decoding error of EventCorrupt, the store's error of EventUnavailable
+	// Replaced reports, for EventWrite, whether the write replaced an
+	// entry that held other bytes (false: the entry is new).
+	Replaced bool
 }
 
 // Do returns the value stored under key in s, or computes it with fn, as the
@@ -101,7 +121,13 @@ type Event struct {
 //
 // Concurrent calls for one entry of one disk, in the same process, execute fn
 // once: the others wait and each decodes its own copy of the value, so a
-// caller may change what it got without affecting the others. With access
+// caller may change what it got without affecting the others; a waiting
+// caller whose access has w writes the value when the one that computed it
+// did not. When fn ends its goroutine without returning (a panic, or
+// runtime.Goexit, as t.Skip and t.FailNow call), the waiting callers execute
+// fn themselves, one at a time. A call from inside fn for fn's own entry
+// would wait for itself: it fails at once with [ErrRecursive]. A value
+// whose encoding the entry already holds is not written again. With access
 // rew the same holds across processes, and machines, wherever the store's
 // disk can lock an entry: a process that misses an entry takes its lock
 // before it executes fn, and one that waited for the lock reads the entry the
@@ -138,8 +164,28 @@ func Do[T any](s *Store, key string, fn func() (T, error)) (T, error) {
 			key, ErrNotCached, path, s.access, EnvAccess)
 	}
 
+	return compute(s, key, path, unavailable, fn)
+}
+
+// compute executes fn for the entry of key at path, once for all the
+// concurrent callers of this process (and, with OncePerProcess, once for the
+// process), checks its value's round trip and writes it as the access
+// allows. unavailable says that the store could not be reached.
+func compute[T any](s *Store, key, path string, unavailable bool, fn func() (T, error)) (T, error) {
+	var zero T
+	id := s.entryID(path)
+	if s.once {
+		if data, ok := onceValues.get(id); ok {
+			var v T
+			if err := s.decode(key, path, data, &v); err != nil {
+				return zero, err
+			}
+			s.notify(Event{Kind: EventShared, Key: key, Path: path})
+			return v, s.writeShared(key, path, data, unavailable)
+		}
+	}
 	var mine T
-	data, leader, err := flights.do(s.flightKey(path), func() ([]byte, error) {
+	c, leader, err := flights.do(id, key, path, func(c *flight) {
 		if !unavailable {
 			unlock, err := s.lockEntry(path)
 			switch {
@@ -147,7 +193,8 @@ func Do[T any](s *Store, key string, fn func() (T, error)) (T, error) {
 				unavailable = true
 				s.notify(Event{Kind: EventUnavailable, Key: key, Path: path, Err: err})
 			case err != nil:
-				return nil, err
+				c.err = err
+				return
 			default:
 				defer unlock()
 			}
@@ -156,55 +203,109 @@ func Do[T any](s *Store, key string, fn func() (T, error)) (T, error) {
 			// Another caller, in this process or another, may have
 			// stored it since this one looked; a corrupt entry may have
 			// been rewritten.
-			if data, err := fs.ReadFile(s.fsys, path); err == nil {
+			if data, err := s.readFile(path); err == nil {
 				var stored T // not mine: a failed decode can leave part of a value
 				if err := s.decode(key, path, data, &stored); err == nil {
 					mine = stored
 					s.notify(Event{Kind: EventHit, Key: key, Path: path})
-					return data, nil
+					c.data, c.stored = data, true
+					return
 				}
+			}
+		}
+		if s.once {
+			// An earlier call may have finished computing it since this
+			// one looked.
+			if data, ok := onceValues.get(id); ok {
+				c.err = s.decode(key, path, data, &mine)
+				if c.err == nil {
+					c.data = data
+					s.notify(Event{Kind: EventShared, Key: key, Path: path})
+					if s.access.CanWrite() && !unavailable {
+						c.stored, c.err = s.record(key, path, data)
+					}
+				}
+				return
 			}
 		}
 		v, err := fn()
 		if err != nil {
-			return nil, fmt.Errorf("cache: computing %q: %w", key, err)
+			c.err = fmt.Errorf("cache: computing %q: %w", key, err)
+			return
 		}
 		s.notify(Event{Kind: EventExecute, Key: key, Path: path})
 		data, err := s.encode(key, path, v, &mine)
 		if err != nil {
-			return nil, err
+			c.err = err
+			return
+		}
+		c.data = data
+		if s.once {
+			onceValues.put(id, data)
 		}
 		if s.access.CanWrite() && !unavailable {
-			err := s.write(path, data)
-			switch {
-			case errors.Is(err, ErrUnavailable):
-				s.notify(Event{Kind: EventUnavailable, Key: key, Path: path, Err: err})
-			case err != nil:
-				return data, err
-			default:
-				s.notify(Event{Kind: EventWrite, Key: key, Path: path})
-			}
+			c.stored, c.err = s.record(key, path, data)
 		}
-		return data, nil
 	})
 	switch {
-	case data == nil:
-		return zero, err // nothing computed, or a value that failed its round trip
+	case err != nil:
+		return zero, err // a call that would wait for itself
+	case c.data == nil:
+		return zero, c.err // nothing computed, or a value that failed its round trip
 	case leader:
-		return mine, err // err: the value could not be written
+		return mine, c.err // c.err: the value could not be written
 	}
 	var v T
-	if derr := s.decode(key, path, data, &v); derr != nil {
-		return zero, derr
+	if err := s.decode(key, path, c.data, &v); err != nil {
+		return zero, err
 	}
-	return v, err
+	s.notify(Event{Kind: EventShared, Key: key, Path: path})
+	if c.err != nil || c.stored {
+		return v, c.err
+	}
+	// The caller that computed it did not write it (its access has no w):
+	// this one's may.
+	return v, s.writeShared(key, path, c.data, unavailable)
+}
+
+// writeShared writes data, a value computed by another call of this
+// process, as the entry at path when the store's access has w.
+func (s *Store) writeShared(key, path string, data []byte, unavailable bool) error {
+	if !s.access.CanWrite() || unavailable {
+		return nil
+	}
+	_, err := s.record(key, path, data)
+	return err
+}
+
+// record writes data as the entry of key at path unless the entry already
+// holds exactly these bytes, and reports the write or the unchanged entry
+// to the observer. stored reports whether the entry now holds data.
+func (s *Store) record(key, path string, data []byte) (stored bool, err error) {
+	old, readErr := s.readFile(path)
+	if readErr == nil && bytes.Equal(old, data) {
+		// Rewriting equal bytes would only change the file's time and
+		// make every tool that watches the tree look at it again.
+		s.notify(Event{Kind: EventUnchanged, Key: key, Path: path})
+		return true, nil
+	}
+	err = s.write(path, data)
+	switch {
+	case errors.Is(err, ErrUnavailable):
+		s.notify(Event{Kind: EventUnavailable, Key: key, Path: path, Err: err})
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	s.notify(Event{Kind: EventWrite, Key: key, Path: path, Replaced: readErr == nil})
+	return true, nil
 }
 
 // readValue reads and decodes the entry of key at path, reporting the hit or
 // the corruption to the observer.
 func readValue[T any](s *Store, key, path string) (T, error) {
 	var v T
-	data, err := fs.ReadFile(s.fsys, path)
+	data, err := s.readFile(path)
 	if err != nil {
 		return v, err
 	}
@@ -259,7 +360,7 @@ var roundTripOptions = []cmp.Option{
 // two values are equal. back is then the caller's copy of the value, sharing
 // no memory with v, as a replay would give.
 func (s *Store) encode(key, path string, v, back any) ([]byte, error) {
-	data, err := s.codec.Marshal(v)
+	data, err := s.marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("cache: %q: cannot encode %s with the %s codec for %s: %w", key, typeName(v), s.codec.Name(), path, err)
 	}
@@ -277,6 +378,17 @@ func (s *Store) encode(key, path string, v, back any) ([]byte, error) {
 			key, ErrRoundTrip, s.codec.Name(), typeName(v), path, diff)
 	}
 	return data, nil
+}
+
+// marshal encodes v with the store's codec; a codec, or a method of v, that
+// panics gives an error like any other.
+func (s *Store) marshal(v any) (data []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			data, err = nil, fmt.Errorf("the encoder panicked: %v", p)
+		}
+	}()
+	return s.codec.Marshal(v)
 }
 
 // roundTripDiff returns the difference between a value and its replay, or an
@@ -311,70 +423,134 @@ func (s *Store) write(path string, data []byte) error {
 	return fs.WriteAtomic(s.fsys, path, data)
 }
 
-// flightKey identifies the entry at path across all stores of the process
+// entryID identifies the entry at path across all stores of the process
 // that share its disk: every store on the real filesystem, or the stores on
 // one afero.Fs value.
-type flightKey struct {
+func (s *Store) entryID(path string) entryID {
+	if _, ok := s.base.(*afero.OsFs); ok {
+		if abs, err := filepath.Abs(path); err == nil {
+			return entryID{osDisk{}, abs}
+		}
+	}
+	if reflect.TypeOf(s.base).Comparable() {
+		return entryID{s.base, path}
+	}
+	return entryID{s, path}
+}
+
+// entryID is what entryID returns: a disk and a path on it.
+type entryID struct {
 	disk any
 	path string
 }
 
 type osDisk struct{}
 
-func (s *Store) flightKey(path string) flightKey {
-	if _, ok := s.base.(*afero.OsFs); ok {
-		if abs, err := filepath.Abs(path); err == nil {
-			return flightKey{osDisk{}, abs}
-		}
-	}
-	if reflect.TypeOf(s.base).Comparable() {
-		return flightKey{s.base, path}
-	}
-	return flightKey{s, path}
+// onceValues holds, with OncePerProcess, the encoding of each entry that a
+// call of this process computed.
+var onceValues = &onceRecord{m: map[entryID][]byte{}}
+
+type onceRecord struct {
+	mu sync.Mutex
+	m  map[entryID][]byte
+}
+
+func (r *onceRecord) get(id entryID) ([]byte, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	data, ok := r.m[id]
+	return data, ok
+}
+
+func (r *onceRecord) put(id entryID, data []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.m[id] = data
 }
 
 // flights deduplicates concurrent executions of one entry in this process.
-var flights = &flightGroup{calls: map[flightKey]*flight{}}
+var flights = &flightGroup{calls: map[entryID]*flight{}}
 
-// flightGroup runs one function per key at a time and hands its result to the
-// callers that arrive while it runs. It is written here rather than taken
-// from golang.org/x/sync/singleflight because that package re-raises the
-// leader's panic (wrapped in its own type) and its runtime.Goexit in every
-// waiting goroutine: in a test, one t.FailNow inside fn would end unrelated
-// tests. Here the leader's panic keeps its value and the waiters get an error.
+// flightGroup runs one function per entry at a time and hands its result to
+// the callers that arrive while it runs. It is written here rather than
+// taken from golang.org/x/sync/singleflight because that package re-raises
+// the leader's panic (wrapped in its own type) and its runtime.Goexit in
+// every waiting goroutine: in a test, one t.Skip or t.FailNow inside fn
+// would end unrelated tests. Here a leader that ends without a result
+// (a panic, runtime.Goexit) ends alone, and the callers that waited for it
+// run the function themselves, one at a time.
 type flightGroup struct {
 	mu    sync.Mutex
-	calls map[flightKey]*flight
+	calls map[entryID]*flight
 }
 
+// A flight is one execution of an entry's function.
 type flight struct {
-	done chan struct{}
-	data []byte
-	err  error
+	done   chan struct{}
+	leader int64 // the goroutine running it; 0 when unknown
+
+	// Set by the function, read by the waiters once done is closed.
+	data   []byte // the value's encoding, nil if there is none
+	err    error  // why there is no value, or why it was not written
+	stored bool   // the entry on disk holds data
+	ended  bool   // the function returned (rather than panicked or exited)
 }
 
-// errLeaderFailed is what waiters get when the leader's function panicked or
-// called runtime.Goexit (t.FailNow, in a test).
-var errLeaderFailed = errors.New("the goroutine computing it panicked or called runtime.Goexit (t.FailNow in a test)")
-
-// do runs f unless a call with key is running, in which case it waits for
-// that call and returns its result. leader reports whether f ran here.
-func (g *flightGroup) do(key flightKey, f func() ([]byte, error)) (data []byte, leader bool, err error) {
-	g.mu.Lock()
-	if c, ok := g.calls[key]; ok {
-		g.mu.Unlock()
-		<-c.done
-		return c.data, false, c.err
-	}
-	c := &flight{done: make(chan struct{}), err: fmt.Errorf("cache: %s: %w", key.path, errLeaderFailed)}
-	g.calls[key] = c
-	g.mu.Unlock()
-	defer func() {
+// do runs f for the entry id unless a call for it is running, in which case
+// it waits for that call and returns its result. leader reports whether f
+// ran here. A goroutine that asks for the entry its own running call is
+// computing gets ErrRecursive instead of waiting for itself.
+func (g *flightGroup) do(id entryID, key, path string, f func(c *flight)) (c *flight, leader bool, err error) {
+	me := goroutineID()
+	for {
 		g.mu.Lock()
-		delete(g.calls, key)
+		if c, ok := g.calls[id]; ok {
+			g.mu.Unlock()
+			if me != 0 && c.leader == me {
+				return nil, false, fmt.Errorf("cache: %q: %w: computing it calls Do for %q again, from inside its own function (%s), which would wait for itself forever",
+					key, ErrRecursive, key, path)
+			}
+			<-c.done
+			if !c.ended {
+				continue // the leader panicked or exited: compute it here
+			}
+			return c, false, nil
+		}
+		c := &flight{done: make(chan struct{}), leader: me}
+		g.calls[id] = c
 		g.mu.Unlock()
-		close(c.done)
-	}()
-	c.data, c.err = f()
-	return c.data, true, c.err
+		func() {
+			defer func() {
+				g.mu.Lock()
+				delete(g.calls, id)
+				g.mu.Unlock()
+				close(c.done)
+			}()
+			f(c)
+			c.ended = true
+		}()
+		return c, true, nil
+	}
+}
+
+// goroutineID returns the number the runtime gives the calling goroutine,
+// or 0 if it cannot be read. Go has no API for a goroutine's identity, on
+// purpose; a nested call of Do for the entry its own goroutine is computing
+// can be told from a concurrent caller only by it. The number is read from
+// the first line of the goroutine's stack trace, "goroutine 7 [running]:",
+// a form Go has printed unchanged since its first release; should it ever
+// change, the number is 0 and nested calls wait as concurrent ones do.
+func goroutineID() int64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b, ok := bytes.CutPrefix(b, []byte("goroutine "))
+	if !ok {
+		return 0
+	}
+	if i := bytes.IndexByte(b, ' '); i > 0 {
+		if n, err := strconv.ParseInt(string(b[:i]), 10, 64); err == nil {
+			return n
+		}
+	}
+	return 0
 }

@@ -174,17 +174,12 @@ func Memo[T any](t TB, name string, fn func() (T, error), opts ...Option) T {
 		}
 	}
 	var fnErr error
-	ranHere := false
 	v, err := cache.Do(c.store, c.key, func() (T, error) {
-		// Looked up only on a miss: a hit needs no record of this process.
-		return computeOnce(c.processMemo(), c.store.Codec(), func() (T, error) {
-			ranHere = true
-			v, err := fn()
-			fnErr = err
-			return v, err
-		})
+		v, err := fn()
+		fnErr = err
+		return v, err
 	})
-	c.logEvents(ranHere)
+	c.logEvents(err != nil)
 	if err != nil {
 		c.failMemo(err, fnErr)
 		return zero
@@ -272,39 +267,28 @@ func verifyDrift[T any](c *call, fn func() (T, error)) (T, bool) {
 			c.name, EnvVerify, c.src.describe(c.access), cache.EnvAccess)
 		return recorded, true
 	}
-	v := new(verification)
-	if key, ok := c.diskKey(); ok {
-		r, _ := verifications.LoadOrStore(key, v)
-		v = r.(*verification)
+	// The fresh value is computed once per entry in the test binary, like
+	// Memo's, and each caller compares it with its own recording.
+	var fresh T
+	verifier, err := cache.NewStore(c.store.Dir(), cache.WithFs(c.set.fsys), cache.WithAccess(cache.Bypass), cache.WithCodec(c.store.Codec()), cache.OncePerProcess())
+	if err == nil {
+		fresh, err = cache.Do(verifier, c.key, fn)
 	}
-	v.once.Do(func() {
-		fresh, err := fn()
-		if err != nil {
-			v.err = err
-			return
-		}
-		v.diff, v.err = goldenDiff(recorded, fresh, c.set.cmpOpts)
-	})
+	var diff string
+	if err == nil {
+		diff, err = goldenDiff(recorded, fresh, c.set.cmpOpts)
+	}
 	switch {
-	case v.err != nil:
-		c.t.Errorf("pecatest: verifying %s: %v", c.name, v.err)
-	case v.diff != "":
+	case err != nil:
+		c.t.Errorf("pecatest: verifying %s: %v", c.name, err)
+	case diff != "":
 		c.t.Errorf("pecatest: %s has drifted: a fresh computation differs from its recording %s (-recorded +fresh):\n%s%s",
-			c.name, c.path, v.diff, c.fixLine("Record it again", cache.Regenerate))
+			c.name, c.path, diff, c.fixLine("Record it again", cache.Regenerate))
 	default:
 		c.t.Logf("pecatest: verified %s: a fresh computation matches %s", c.name, c.path)
 	}
 	return recorded, true
 }
-
-// verification is the outcome of verifying one entry, computed once.
-type verification struct {
-	once sync.Once
-	diff string
-	err  error
-}
-
-var verifications sync.Map // memoKey → *verification
 
 // call is what one call of Memo or Golden works with.
 type call struct {
@@ -400,7 +384,7 @@ func newCall(t TB, name, fn string, opts []Option, defaultCodec cache.Codec) (*c
 	if set.shared {
 		c.key, c.name = name, name+" (shared)"
 	}
-	c.store, err = cache.NewStore(set.dir, cache.WithFs(set.fsys), cache.WithAccess(access), cache.WithCodec(set.codec),
+	c.store, err = cache.NewStore(set.dir, cache.WithFs(set.fsys), cache.WithAccess(access), cache.WithCodec(set.codec), cache.OncePerProcess(),
 		cache.WithObserver(func(e cache.Event) {
 			c.mu.Lock()
 			c.events = append(c.events, e)
@@ -425,21 +409,20 @@ var osFs = afero.NewOsFs()
 
 // logEvents reports in the test log what the cache did. It runs after Do
 // returns, in Memo's frame, so the log points at the test's line rather than
-// into the cache.
-func (c *call) logEvents(ranHere bool) {
+// into the cache. failed says that Do failed, which the test's failure
+// explains.
+func (c *call) logEvents(failed bool) {
 	if h, ok := c.t.(helper); ok {
 		h.Helper()
 	}
 	c.mu.Lock()
 	events := c.events
 	c.mu.Unlock()
-	wrote, unavailable := false, false
+	settled := false // the value was written, found unchanged, or could not be stored
 	for _, e := range events {
 		switch e.Kind {
-		case cache.EventWrite:
-			wrote = true
-		case cache.EventUnavailable: // shared stores (issue 8)
-			unavailable = true
+		case cache.EventWrite, cache.EventUnchanged, cache.EventUnavailable:
+			settled = true
 		}
 	}
 	for _, e := range events {
@@ -451,15 +434,19 @@ func (c *call) logEvents(ranHere bool) {
 				c.t.Logf("pecatest: %s cannot be decoded (%v); computing %s again", c.path, e.Err, c.name)
 			}
 		case cache.EventExecute:
-			switch {
-			case !ranHere:
-				c.t.Logf("pecatest: %s was computed earlier in this test binary; reusing it", c.name)
-			case !wrote && !unavailable:
+			// Without a failure, an access without w is why nothing
+			// was written; with w, the value was written or found
+			// unchanged (logged below).
+			if !failed && !settled && !c.access.CanWrite() {
 				c.t.Logf("pecatest: computed %s; %s does not write it to %s", c.name, c.src.describe(c.access), c.path)
 			}
+		case cache.EventShared:
+			c.t.Logf("pecatest: %s was computed by another call in this test binary; using a copy of its value", c.name)
 		case cache.EventWrite:
 			c.t.Logf("pecatest: recorded %s in %s", c.name, c.path)
-		case cache.EventUnavailable: // shared stores (issue 8)
+		case cache.EventUnchanged:
+			c.t.Logf("pecatest: computed %s; %s already holds this value and is left as it is", c.name, c.path)
+		case cache.EventUnavailable:
 			c.t.Logf("pecatest: computed %s without storing it, since its store cannot be reached: %v", c.name, e.Err)
 		}
 	}
@@ -537,68 +524,4 @@ func goldenDiff(want, got any, opts []cmp.Option) (diff string, err error) {
 		}
 	}()
 	return cmp.Diff(want, got, append([]cmp.Option{exportAll}, opts...)...), nil
-}
-
-// memoKey identifies an entry's file across the calls of a test binary.
-type memoKey struct {
-	disk any
-	path string
-}
-
-type realDisk struct{}
-
-// onceValue holds the encoding of a value computed once in this process.
-type onceValue struct {
-	mu   sync.Mutex
-	data []byte
-	done bool
-}
-
-var memos sync.Map // memoKey → *onceValue
-
-// diskKey identifies c's entry file across the calls of this test binary; it
-// reports false when c's filesystem cannot be told apart from others.
-func (c *call) diskKey() (memoKey, bool) {
-	switch {
-	case c.set.fsys == osFs:
-		abs, err := c.abs(c.path)
-		return memoKey{realDisk{}, abs}, err == nil
-	case reflect.TypeOf(c.set.fsys).Comparable():
-		return memoKey{c.set.fsys, c.path}, true
-	}
-	return memoKey{}, false
-}
-
-// processMemo returns the record of c's entry for this test binary, or nil
-// when its filesystem cannot be told apart from others.
-func (c *call) processMemo() *onceValue {
-	key, ok := c.diskKey()
-	if !ok {
-		return nil
-	}
-	v, _ := memos.LoadOrStore(key, new(onceValue))
-	return v.(*onceValue)
-}
-
-// computeOnce runs fn unless it already ran for this entry in this process,
-// in which case it decodes a fresh copy of that value.
-func computeOnce[T any](once *onceValue, codec cache.Codec, fn func() (T, error)) (T, error) {
-	if once == nil {
-		return fn()
-	}
-	once.mu.Lock()
-	defer once.mu.Unlock()
-	var v T
-	if once.done {
-		err := codec.Unmarshal(once.data, &v)
-		return v, err
-	}
-	v, err := fn()
-	if err != nil {
-		return v, err
-	}
-	if data, err := codec.Marshal(v); err == nil {
-		once.data, once.done = data, true
-	}
-	return v, nil
 }

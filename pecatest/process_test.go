@@ -1,0 +1,95 @@
+package pecatest
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spf13/afero"
+	"gotest.tools/v3/assert"
+
+	"github.com/pecapiku/pecapiku/cache"
+	"github.com/pecapiku/pecapiku/internal/faultfs"
+)
+
+// lossy is a value the json codec cannot keep: its unexported field is lost.
+type lossy struct {
+	Name   string
+	secret int
+}
+
+// TestRoundTripGuardEveryCall: a value the codec would change fails every
+// Memo call that computes it in a test binary, not the first alone, and is
+// never written, whatever the access (a second test sharing the fixture, or
+// go test -count=2, used to replay the changed value and record it).
+func TestRoundTripGuardEveryCall(t *testing.T) {
+	for _, access := range []cache.Access{cache.ReadExecuteWrite, cache.ReadExecute, cache.Regenerate, cache.Bypass} {
+		t.Run(access.String(), func(t *testing.T) {
+			clearAccess(t)
+			fsys := afero.NewMemMapFs()
+			for i := 0; i < 2; i++ {
+				ft := &fakeT{name: "TestLossy"}
+				Memo(ft, "value", func() (lossy, error) { return lossy{"x", 1}, nil }, WithFs(fsys), WithAccess(access), Shared())
+				assert.Equal(t, len(ft.fatals), 1, "call %d: %q", i+1, ft.fatals)
+				assert.ErrorContains(t, fmt.Errorf("%s", ft.fatals[0]), "value does not survive its codec")
+				for _, line := range ft.logs {
+					assert.Assert(t, !strings.Contains(line, "does not write it"), "call %d blames the access: %q", i+1, line)
+				}
+			}
+			exists, err := afero.Exists(fsys, "testdata/.pecapiku/value.json")
+			assert.NilError(t, err)
+			assert.Assert(t, !exists, "the changed value was recorded")
+		})
+	}
+}
+
+// TestFailedWriteDoesNotBlameAccess: when an ew write fails, the log says
+// the write failed, not that the access forbids it.
+func TestFailedWriteDoesNotBlameAccess(t *testing.T) {
+	clearAccess(t)
+	fsys := faultfs.NewFaulty(afero.NewMemMapFs(), faultfs.RenameFails, 0)
+	ft := &fakeT{name: "TestWrite"}
+	Memo(ft, "value", func() (int, error) { return 1, nil }, WithFs(fsys), WithAccess(cache.Regenerate))
+	assert.Equal(t, len(ft.fatals), 1, "%q", ft.fatals)
+	assert.ErrorContains(t, fmt.Errorf("%s", ft.fatals[0]), "rename")
+	for _, line := range ft.logs {
+		assert.Assert(t, !strings.Contains(line, "does not write it"), "the log blames the access: %q", line)
+	}
+}
+
+// TestWaitersLog: every caller of an entry says in its log where its value
+// came from, the ones that waited for another's computation included.
+func TestWaitersLog(t *testing.T) {
+	clearAccess(t)
+	fsys := afero.NewMemMapFs()
+	const callers = 8
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	fts := make([]*fakeT, callers)
+	call := func(ft *fakeT) {
+		defer wg.Done()
+		Memo(ft, "shared", func() (int, error) {
+			once.Do(func() { close(entered) })
+			<-release
+			return 42, nil
+		}, WithFs(fsys), WithAccess(cache.ReadExecuteWrite), Shared())
+	}
+	for i := range fts {
+		fts[i] = &fakeT{name: fmt.Sprintf("TestWait%d", i)}
+		wg.Add(1)
+		go call(fts[i])
+		if i == 0 {
+			<-entered // the first computes; the others join it
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // let them join; a late one replays the entry, which logs too
+	close(release)
+	wg.Wait()
+	for _, ft := range fts {
+		assert.Equal(t, len(ft.failures()), 0, "%q", ft.failures())
+		assert.Equal(t, len(ft.logs), 1, "%s logged %q", ft.name, ft.logs)
+	}
+}
