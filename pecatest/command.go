@@ -23,12 +23,16 @@ func fixCommand(testName string, a cache.Access, src source) string {
 }
 
 // howTo returns the last line of a failure message, starting with verb
-// ("Record it"): what to run, with access a, to fix it; or, when the access is fixed in the test's code, what to
-// change.
+// ("Record it"): what to run, with access a, to fix it; or, when the access
+// is fixed in the test's code, what to change.
 func howTo(verb, testName string, a cache.Access, src source) string {
 	if src == fromOption {
-		return fmt.Sprintf("%s by giving pecatest.WithAccess access %q (or dropping the option) and running: go test -run %s %s",
-			verb, a, shellQuote(runPattern(testName)), packageDir())
+		drop := ""
+		if a == cache.ReadExecuteWrite {
+			drop = " (or dropping the option)" // rew is the default on a developer's machine
+		}
+		return fmt.Sprintf("%s by giving pecatest.WithAccess access %q%s and running: go test -run %s %s",
+			verb, a, drop, shellQuote(runPattern(testName)), packageDir())
 	}
 	return verb + " with: " + fixCommand(testName, a, src)
 }

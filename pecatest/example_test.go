@@ -72,7 +72,7 @@ func ExampleGolden() {
 	// - 	"<h1>hello</h1>\n",
 	// + 	"<h1>goodbye</h1>\n",
 	//   )
-	// Record it again by giving pecatest.WithAccess access "ew" (or dropping the option) and running: go test -run '^TestRender$' ./pecatest
+	// Record it again by giving pecatest.WithAccess access "ew" and running: go test -run '^TestRender$' ./pecatest
 }
 
 // Tests that need the same fixture share it: it is recorded once, at

@@ -187,24 +187,22 @@ func TestBadAccessStrings(t *testing.T) {
 	}
 }
 
-// TestGoldenCorrupt covers a recording that cannot be decoded: recorded
-// again with w, saying so in the log; a failure naming the file and the
-// command that records it again without w.
+// TestGoldenCorrupt covers a recording that cannot be decoded: a Golden is
+// an assertion, so it fails, naming the file and the command that records
+// it again, under every access that reads it; only ew records it again.
 func TestGoldenCorrupt(t *testing.T) {
 	const path = "testdata/.pecapiku/TestBad/count.json"
+	failure := "pecatest: TestBad/count: " + path + " cannot be decoded with the json codec: unexpected EOF at byte 4.\n" +
+		`Record it again by giving pecatest.WithAccess access "ew" and running: go test -run '^TestBad$' ./pecatest`
 	for _, tc := range []struct {
 		access       cache.Access
 		logs, errors []string
 		file         string
 	}{
-		{cache.ReadExecuteWrite, []string{
-			"pecatest: TestBad/count: " + path + " cannot be decoded (unexpected EOF at byte 4); recording it again",
-			"pecatest: recorded TestBad/count in " + path,
-		}, nil, "5\n"},
-		{cache.ReadOnly, nil, []string{
-			"pecatest: TestBad/count: " + path + " cannot be decoded with the json codec: unexpected EOF at byte 4.\n" +
-				`Record it again by giving pecatest.WithAccess access "rew" (or dropping the option) and running: go test -run '^TestBad$' ./pecatest`,
-		}, "[1, "},
+		{cache.ReadExecuteWrite, nil, []string{failure}, "[1, "},
+		{cache.ReadExecute, nil, []string{failure}, "[1, "},
+		{cache.ReadOnly, nil, []string{failure}, "[1, "},
+		{cache.Regenerate, []string{"pecatest: recorded TestBad/count in " + path}, nil, "5\n"},
 	} {
 		t.Run(tc.access.String(), func(t *testing.T) {
 			clearAccess(t)
