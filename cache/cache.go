@@ -94,6 +94,7 @@ type Store struct {
 	codec    Codec
 	observer func(Event)
 	once     bool
+	maxSize  int64
 }
 
 // An Option configures a [Store].
@@ -105,6 +106,7 @@ type settings struct {
 	codec    Codec
 	observer func(Event)
 	once     bool
+	maxSize  int64
 }
 
 // WithAccess sets the store's access, overriding PECAPIKU_ACCESS.
@@ -122,6 +124,14 @@ func WithFs(fsys afero.Fs) Option { return func(s *settings) { s.fsys = fsys } }
 // a corrupt entry, an execution, a write. f is called from the goroutine that
 // did it and must be safe for concurrent use.
 func WithObserver(f func(Event)) Option { return func(s *settings) { s.observer = f } }
+
+// WithMaxSize sets the size in bytes of the largest entry the store reads;
+// the default is [fs.DefaultMaxSize], 1 GiB. Reading a larger file fails,
+// before anything is allocated for it, with an error that wraps
+// [fs.ErrTooLarge] and names the file and its size, so that a damaged or
+// planted file (a sparse file of gigabytes) cannot exhaust the memory of
+// the process. n must be positive.
+func WithMaxSize(n int64) Option { return func(s *settings) { s.maxSize = n } }
 
 // OncePerProcess makes [Do] execute the function of an entry at most once
 // in this process, whatever the access: a later call for the same entry, in
@@ -162,6 +172,12 @@ func NewStore(dir string, opts ...Option) (*Store, error) {
 	if set.codec == nil {
 		set.codec = JSON
 	}
+	switch {
+	case set.maxSize == 0:
+		set.maxSize = fs.DefaultMaxSize
+	case set.maxSize < 0:
+		return nil, fmt.Errorf("cache: store %s: WithMaxSize(%d): the size limit must be positive", dir, set.maxSize)
+	}
 	if set.fsys == nil {
 		fsys, err := defaultFs()
 		if err != nil {
@@ -177,6 +193,7 @@ func NewStore(dir string, opts ...Option) (*Store, error) {
 		codec:    set.codec,
 		observer: set.observer,
 		once:     set.once,
+		maxSize:  set.maxSize,
 	}
 	if !s.access.CanWrite() {
 		s.fsys = afero.NewReadOnlyFs(set.fsys)
@@ -411,9 +428,14 @@ func (s *Store) Remove(path string) error {
 	return nil
 }
 
-// readFile returns the content of the entry file at path.
+// readFile returns the content of the entry file at path, a regular file of
+// at most the store's size limit.
 func (s *Store) readFile(path string) ([]byte, error) {
-	return fs.ReadFile(s.fsys, path)
+	data, err := fs.ReadFile(s.fsys, path, s.maxSize)
+	if errors.Is(err, fs.ErrTooLarge) {
+		return nil, fmt.Errorf("cache: %w; if the entry is meant to be that large, raise the limit with cache.WithMaxSize", err)
+	}
+	return data, err
 }
 
 // codecOf returns the codec whose extension path has, the store's own first.

@@ -11,6 +11,7 @@ import (
 	"gotest.tools/v3/assert"
 
 	"github.com/pecapiku/pecapiku/cache"
+	"github.com/pecapiku/pecapiku/fs"
 )
 
 // TestDoGobNilPointer: gob cannot encode a nil pointer; the call must
@@ -142,4 +143,23 @@ func TestDoLeaderExits(t *testing.T) {
 	var stored int
 	assert.NilError(t, store.Read("k", &stored))
 	assert.Equal(t, stored, 9)
+}
+
+// TestStoreMaxSize: an entry larger than the store's limit is an error
+// naming the file, its size and the option that raises the limit, under
+// every access; the function does not run in its place.
+func TestStoreMaxSize(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	assert.NilError(t, afero.WriteFile(fsys, "/store/big.json", []byte(`"0123456789"`), 0o644))
+	_, err := cache.NewStore("/store", cache.WithFs(fsys), cache.WithMaxSize(-1))
+	assert.Error(t, err, "cache: store /store: WithMaxSize(-1): the size limit must be positive")
+	for _, access := range []cache.Access{cache.ReadExecuteWrite, cache.ReadOnly} {
+		store, err := cache.NewStore("/store", cache.WithFs(fsys), cache.WithAccess(access), cache.WithMaxSize(8))
+		assert.NilError(t, err)
+		_, err = cache.Do(store, "big", func() (string, error) { return "computed", nil })
+		assert.Assert(t, errors.Is(err, fs.ErrTooLarge), "%v", err)
+		assert.Error(t, err, "cache: fs: read /store/big.json: larger than the size limit: it holds 12 bytes and the limit is 8; if the entry is meant to be that large, raise the limit with cache.WithMaxSize")
+		var s string
+		assert.Assert(t, errors.Is(store.Read("big", &s), fs.ErrTooLarge))
+	}
 }

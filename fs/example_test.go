@@ -36,10 +36,10 @@ func ExampleWriteAtomic() {
 		fmt.Println(err)
 		return
 	}
-	data, err := fs.ReadFile(fsys, "/store/TestReport/dataset.json")
+	data, err := fs.ReadFile(fsys, "/store/TestReport/dataset.json", fs.DefaultMaxSize)
 	fmt.Printf("%s%v\n", data, err)
 
-	_, err = fs.ReadFile(fsys, "/store/TestReport/missing.json")
+	_, err = fs.ReadFile(fsys, "/store/TestReport/missing.json", fs.DefaultMaxSize)
 	fmt.Println(fs.IsTemp("/store/TestReport/.dataset.json.tmp-1234"), err)
 	// Output:
 	// [1, 2, 3]

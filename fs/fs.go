@@ -41,8 +41,10 @@ import (
 	"fmt"
 	"io"
 	iofs "io/fs"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/afero"
 )
@@ -165,13 +167,38 @@ func syncDir(fsys afero.Fs, dir string) {
 	_ = d.Close()
 }
 
-// ReadFile returns the content of the file name on fsys.
+// DefaultMaxSize is the size limit that stores give [ReadFile] unless told
+// otherwise: 1 GiB.
+const DefaultMaxSize = 1 << 30
+
+// ErrNotRegular is returned, wrapped, by [ReadFile] for a name that is not a
+// regular file: a device, a named pipe, a socket.
+var ErrNotRegular = errors.New("not a regular file")
+
+// ErrTooLarge is returned, wrapped, by [ReadFile] for a file larger than its
+// limit.
+var ErrTooLarge = errors.New("larger than the size limit")
+
+// ReadFile returns the content of the file name on fsys, a regular file of
+// at most limit bytes.
 //
 // When name does not exist the error satisfies errors.Is(err, fs.ErrNotExist)
-// (io/fs's ErrNotExist); every other failure, a directory where a file should
-// be among them, is a different error that names the file.
-func ReadFile(fsys afero.Fs, name string) ([]byte, error) {
-	f, err := fsys.Open(name)
+// (io/fs's ErrNotExist). A directory is [ErrIsDir]; a device, a named pipe
+// or a socket, such as a link to /dev/zero, is [ErrNotRegular], found
+// without blocking and without reading from it; a file larger than limit is
+// [ErrTooLarge], found before anything is allocated for it, and so is a file
+// that grows past limit while it is read. Every error names the file.
+func ReadFile(fsys afero.Fs, name string, limit int64) ([]byte, error) {
+	var f afero.File
+	var err error
+	if _, ok := fsys.(*afero.OsFs); ok {
+		// Opening a named pipe for reading waits for a writer, forever
+		// if none comes; without blocking, the open returns at once and
+		// the Stat below refuses it.
+		f, err = fsys.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	} else {
+		f, err = fsys.Open(name)
+	}
 	if err != nil {
 		return nil, readError(name, err)
 	}
@@ -180,19 +207,24 @@ func ReadFile(fsys afero.Fs, name string) ([]byte, error) {
 	if err != nil {
 		return nil, readError(name, err)
 	}
-	if info.IsDir() {
+	switch {
+	case info.IsDir():
 		return nil, fmt.Errorf("fs: read %s: %w", name, ErrIsDir)
+	case !info.Mode().IsRegular():
+		return nil, fmt.Errorf("fs: read %s: %w (%s)", name, ErrNotRegular, kind(info.Mode()))
+	case info.Size() > limit:
+		return nil, fmt.Errorf("fs: read %s: %w: it holds %d bytes and the limit is %d", name, ErrTooLarge, info.Size(), limit)
 	}
 	// One allocation of the right size in the common case: the file size as
 	// reported, plus one byte so that reading to EOF needs no second buffer.
-	size := info.Size()
-	if size < 0 || int64(int(size)) != size || size > 1<<40 {
-		size = 0
-	}
+	size := max(info.Size(), 0)
 	data := make([]byte, 0, size+1)
 	for {
 		n, err := f.Read(data[len(data):cap(data)])
 		data = data[:len(data)+n]
+		if int64(len(data)) > limit {
+			return nil, fmt.Errorf("fs: read %s: %w: it grew past the limit of %d bytes while it was read", name, ErrTooLarge, limit)
+		}
 		if errors.Is(err, io.EOF) {
 			return data, nil
 		}
@@ -203,6 +235,23 @@ func ReadFile(fsys afero.Fs, name string) ([]byte, error) {
 			data = append(data, 0)[:len(data)]
 		}
 	}
+}
+
+// kind names the type of a file that is not regular, for a message.
+func kind(m iofs.FileMode) string {
+	switch {
+	case m&iofs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&iofs.ModeCharDevice != 0:
+		return "a character device"
+	case m&iofs.ModeDevice != 0:
+		return "a device"
+	case m&iofs.ModeSocket != 0:
+		return "a socket"
+	case m&iofs.ModeSymlink != 0:
+		return "a symbolic link"
+	}
+	return "mode " + m.String()
 }
 
 // readError wraps err, a failure to read name, so that the message names the

@@ -52,17 +52,17 @@ func TestWriteAtomic(t *testing.T) {
 			name := filepath.Join(dir, "TestX", "sub", "entry.json")
 
 			assert.NilError(t, fs.WriteAtomic(fsys, name, []byte("first\n")))
-			got, err := fs.ReadFile(fsys, name)
+			got, err := fs.ReadFile(fsys, name, fs.DefaultMaxSize)
 			assert.NilError(t, err)
 			assert.Equal(t, string(got), "first\n")
 
 			assert.NilError(t, fs.WriteAtomic(fsys, name, []byte("second, longer\n")))
-			got, err = fs.ReadFile(fsys, name)
+			got, err = fs.ReadFile(fsys, name, fs.DefaultMaxSize)
 			assert.NilError(t, err)
 			assert.Equal(t, string(got), "second, longer\n")
 
 			assert.NilError(t, fs.WriteAtomic(fsys, name, nil))
-			got, err = fs.ReadFile(fsys, name)
+			got, err = fs.ReadFile(fsys, name, fs.DefaultMaxSize)
 			assert.NilError(t, err)
 			assert.Equal(t, len(got), 0)
 
@@ -90,13 +90,13 @@ func TestReadFile(t *testing.T) {
 		t.Run(fsName, func(t *testing.T) {
 			fsys, dir := newFs(t)
 
-			_, err := fs.ReadFile(fsys, filepath.Join(dir, "missing.json"))
+			_, err := fs.ReadFile(fsys, filepath.Join(dir, "missing.json"), fs.DefaultMaxSize)
 			assert.Assert(t, errors.Is(err, iofs.ErrNotExist), err)
 			assert.ErrorContains(t, err, "missing.json")
 
 			sub := filepath.Join(dir, "a-directory.json")
 			assert.NilError(t, fsys.MkdirAll(sub, 0o755))
-			_, err = fs.ReadFile(fsys, sub)
+			_, err = fs.ReadFile(fsys, sub, fs.DefaultMaxSize)
 			assert.Assert(t, errors.Is(err, fs.ErrIsDir), err)
 			assert.Assert(t, !errors.Is(err, iofs.ErrNotExist))
 			assert.Error(t, err, "fs: read "+sub+": is a directory, not a file")
@@ -107,7 +107,7 @@ func TestReadFile(t *testing.T) {
 			}
 			name := filepath.Join(dir, "big.raw")
 			assert.NilError(t, fs.WriteAtomic(fsys, name, big))
-			got, err := fs.ReadFile(fsys, name)
+			got, err := fs.ReadFile(fsys, name, fs.DefaultMaxSize)
 			assert.NilError(t, err)
 			assert.Assert(t, string(got) == string(big), "content differs")
 		})
@@ -121,7 +121,7 @@ func TestReadFilePermissionDenied(t *testing.T) {
 	dir := t.TempDir()
 	name := filepath.Join(dir, "secret.json")
 	assert.NilError(t, os.WriteFile(name, []byte("{}"), 0o000))
-	_, err := fs.ReadFile(afero.NewOsFs(), name)
+	_, err := fs.ReadFile(afero.NewOsFs(), name, fs.DefaultMaxSize)
 	assert.Assert(t, errors.Is(err, iofs.ErrPermission), err)
 	assert.Assert(t, !errors.Is(err, iofs.ErrNotExist))
 }
@@ -246,7 +246,7 @@ func TestWriteAtomicFailures(t *testing.T) {
 					assert.Assert(t, errors.Is(err, iofs.ErrNotExist), err)
 					return
 				}
-				got, err := fs.ReadFile(base, name)
+				got, err := fs.ReadFile(base, name, fs.DefaultMaxSize)
 				assert.NilError(t, err)
 				assert.Equal(t, string(got), "previous\n")
 				assert.DeepEqual(t, names(t, base, dir), []string{"new", "new/entry.json"})
@@ -328,4 +328,22 @@ func TestCheckUnderWithoutLinks(t *testing.T) {
 	err := fs.CheckUnder(fsys, "/store", "/elsewhere/b.json")
 	assert.Assert(t, errors.Is(err, fs.ErrOutsideRoot), err)
 	assert.Error(t, err, "fs: /elsewhere/b.json: outside the root /store")
+}
+
+// TestReadFileLimit: a file larger than the limit is refused, on every
+// filesystem; one of exactly the limit is read.
+func TestReadFileLimit(t *testing.T) {
+	for fsName, newFs := range filesystems(t) {
+		t.Run(fsName, func(t *testing.T) {
+			fsys, dir := newFs(t)
+			name := filepath.Join(dir, "ten.raw")
+			assert.NilError(t, fs.WriteAtomic(fsys, name, []byte("0123456789")))
+			_, err := fs.ReadFile(fsys, name, 9)
+			assert.Assert(t, errors.Is(err, fs.ErrTooLarge), err)
+			assert.Error(t, err, "fs: read "+name+": larger than the size limit: it holds 10 bytes and the limit is 9")
+			got, err := fs.ReadFile(fsys, name, 10)
+			assert.NilError(t, err)
+			assert.Equal(t, string(got), "0123456789")
+		})
+	}
 }

@@ -18,7 +18,7 @@ func Example() {
 	fmt.Println(len(counting.Mutations()) > 0)
 
 	readOnly := faultfs.NewCounting(afero.NewMemMapFs())
-	_, _ = fs.ReadFile(afero.NewReadOnlyFs(readOnly), "/store/a.json")
+	_, _ = fs.ReadFile(afero.NewReadOnlyFs(readOnly), "/store/a.json", fs.DefaultMaxSize)
 	fmt.Println(readOnly.Mutations())
 
 	faulty := faultfs.NewFaulty(afero.NewMemMapFs(), faultfs.RenameFails, 0)
