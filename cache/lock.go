@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/gofrs/flock"
 	"github.com/spf13/afero"
 )
 
@@ -34,12 +33,24 @@ import (
 // <os.TempDir()>/pecapiku-locks-<uid>/, named after a SHA-256 of the entry's
 // absolute path with the symbolic links of its existing directories resolved,
 // so that every process that reaches the same file, by whatever path, takes
-// the same lock. Lock files are empty and never removed (removing a lock
-// file while another process waits on it would let a third lock a new file
-// of the same name); the system's cleaning of its temporary directory is
-// what removes them. Processes of different users, or with different
-// TMPDIR, do not exclude each other: they still write atomically, and at
-// worst both execute.
+// the same lock. Processes of different users, or with different TMPDIR, do
+// not exclude each other: they still write atomically, and at worst both
+// execute.
+//
+// The directory is created private (0700) and used only when it is: a
+// directory of that name that another user created first, or that others
+// may write to, could hold a lock that blocks this user's processes forever,
+// or a symbolic link that makes them create a file where that user chose;
+// it is refused with an error that says how to fix it. Lock files are
+// opened without following symbolic links.
+//
+// On Unix a lock file is removed by the process that held it, while it still
+// holds it, so that the directory does not fill up with the lock files of
+// every entry ever computed. A process that was waiting for the removed file
+// then holds a lock on a file no other process can open any more; so a
+// process that gets a lock checks that the file it locked is still the one
+// at the lock's path, and locks again when it is not. Elsewhere lock files
+// are left in place.
 //
 // Locks are taken only with access rew, the one access where waiting saves
 // an execution: the process that waited reads what the other wrote. Without
@@ -74,11 +85,11 @@ func (s *Store) lockEntry(path string) (unlock func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	l := flock.New(name)
-	if err := l.Lock(); err != nil {
+	unlock, err = lockFile(name)
+	if err != nil {
 		return nil, fmt.Errorf("cache: lock %s: take the lock %s: %w", path, name, err)
 	}
-	return func() { _ = l.Unlock() }, nil
+	return unlock, nil
 }
 
 // lockDirName is the name of the directory of lock files under os.TempDir.
@@ -97,15 +108,16 @@ func lockPath(path string) (string, error) {
 		return "", fmt.Errorf("cache: lock %s: %w", path, err)
 	}
 	dir := filepath.Join(os.TempDir(), lockDirName())
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, iofs.ErrExist) {
 		return "", fmt.Errorf("cache: lock %s: create the lock directory: %w", path, err)
 	}
 	info, err := os.Lstat(dir)
 	if err != nil {
 		return "", fmt.Errorf("cache: lock %s: %w", path, err)
 	}
-	if !info.IsDir() {
-		return "", fmt.Errorf("cache: lock %s: the lock directory %s is not a directory; remove it or set TMPDIR", path, dir)
+	if problem := notPrivate(info); problem != "" {
+		return "", fmt.Errorf("cache: lock %s: the lock directory %s %s, so another user could block or redirect this user's locks; remove it, or set TMPDIR to a directory of your own",
+			path, dir, problem)
 	}
 	sum := sha256.Sum256([]byte(abs))
 	return filepath.Join(dir, hex.EncodeToString(sum[:16])+".lock"), nil
