@@ -43,10 +43,18 @@ var (
 	// (names are matched with their case), a member given twice and
 	// anything after the value are errors, so an entry recorded from
 	// another type, edited by mistake, or made of two writes run together
-	// is reported rather than half-read.
+	// is reported rather than half-read. So is an entry recorded before
+	// its type gained a field: the first object of each struct type found
+	// in the first 16 KiB of the entry must have every member the type
+	// always writes (all but omitempty ones), and a null must not stand
+	// where the type cannot be null.
 	JSON Codec = jsonCodec{}
 	// Gob stores values with encoding/gob: compact, Go-typed binary. Values
-	// held in interfaces need gob.Register.
+	// held in interfaces need gob.Register. Decoding compares the fields
+	// of every struct type the entry defines with those of the Go type it
+	// decodes into, by name: an entry of another type, or of another
+	// version of the type, is an error rather than a value with fields
+	// dropped or left zero.
 	Gob Codec = gobCodec{}
 	// Raw stores a []byte or a string verbatim, with no framing: the entry
 	// is the value, a file any tool can open. Named types whose underlying
@@ -144,7 +152,7 @@ func (jsonCodec) Unmarshal(data []byte, v any) error {
 	if err := json.Unmarshal(data, v, jsonDecodeOptions); err != nil {
 		return jsonError("decode", err)
 	}
-	return nil
+	return jsonShape(data, reflect.TypeOf(v).Elem())
 }
 
 // jsonError says what went wrong at which JSON path, from the fields of the
@@ -271,7 +279,7 @@ func (gobCodec) Unmarshal(data []byte, v any) error {
 	if r.Len() > 0 {
 		return fmt.Errorf("unexpected data after the value: %d bytes", r.Len())
 	}
-	return nil
+	return gobShape(data, reflect.TypeOf(v).Elem())
 }
 
 type rawCodec struct{}

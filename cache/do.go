@@ -25,7 +25,9 @@ var (
 	// function may not compute it.
 	ErrNotCached = errors.New("not cached")
 	// ErrCorrupt: the entry's file exists but cannot be decoded: it is
-	// empty, cut short, of another codec or of another type.
+	// empty, cut short, of another codec or of another type, or it was
+	// recorded from another version of its type and lacks fields the type
+	// has now (see [JSON] and [Gob]).
 	ErrCorrupt = errors.New("corrupt entry")
 	// ErrRoundTrip: the codec cannot store the value faithfully: what it
 	// encoded decodes to a different value, so nothing was written. Every

@@ -74,6 +74,82 @@ func identifier(name string) bool {
 	return name != ""
 }
 
+// Kind reports what the type is: "struct", "slice", "array", "map",
+// "encoder" for a type that encodes itself (GobEncoder, BinaryMarshaler,
+// TextMarshaler), or, for one of gob's own types, its name: "int",
+// "string", "interface", ...
+func (t Type) Kind() string {
+	w := t.r.wire[t.id]
+	if w == nil {
+		return builtinName(t.id)
+	}
+	switch w.kind {
+	case structKind:
+		return "struct"
+	case sliceKind:
+		return "slice"
+	case arrayKind:
+		return "array"
+	case mapKind:
+		return "map"
+	}
+	return "encoder"
+}
+
+// A Field is a field of a struct type, as a stream defines it.
+type Field struct {
+	Name string
+	Type Type
+}
+
+// Fields returns the fields of a struct type, in the order the stream
+// gives them: every exported field of the Go type that wrote it, whatever
+// its value. It returns nil for other kinds.
+func (t Type) Fields() []Field {
+	w := t.r.wire[t.id]
+	if w == nil || w.kind != structKind {
+		return nil
+	}
+	fields := make([]Field, len(w.fields))
+	for i, f := range w.fields {
+		fields[i] = Field{f.Name, Type{t.r, f.ID}}
+	}
+	return fields
+}
+
+// Elem returns the element type of a slice, an array or a map.
+func (t Type) Elem() Type {
+	if w := t.r.wire[t.id]; w != nil {
+		return Type{t.r, w.elem}
+	}
+	return Type{t.r, 0}
+}
+
+// Key returns the key type of a map.
+func (t Type) Key() Type {
+	if w := t.r.wire[t.id]; w != nil {
+		return Type{t.r, w.key}
+	}
+	return Type{t.r, 0}
+}
+
+// ID returns the number the stream gives the type: equal for the same
+// type of one stream, for telling types already visited.
+func (t Type) ID() int64 { return int64(t.id) }
+
+// TypeOfValue returns the type of the first value of the gob stream data,
+// reading only the type definitions that come before that value: what a
+// decoder needs to know of a value's shape, at a small cost next to reading
+// the value.
+func TypeOfValue(data []byte) (Type, error) {
+	r := &reader{data: data, wire: gobTypes(), s: &Stream{Size: len(data)}}
+	id, err := r.firstValueType()
+	if err != nil {
+		return Type{}, fmt.Errorf("gob: %w", err)
+	}
+	return Type{r, id}, nil
+}
+
 // Value is a value read from a gob stream.
 type Value struct{ n *node }
 

@@ -214,6 +214,33 @@ func read(data []byte) (s *Stream, err error) {
 	return s, nil
 }
 
+// firstValueType reads the type definitions at the start of the stream and
+// returns the type id of the value that follows them.
+func (r *reader) firstValueType() (id typeID, err error) {
+	defer func() {
+		if e := recover(); e != nil {
+			de, ok := e.(dumpError)
+			if !ok {
+				panic(e)
+			}
+			err = de.err
+		}
+	}()
+	r.chunks = append(r.chunks[:0], r.loadBlock())
+	for {
+		id := r.typeID()
+		if id >= 0 {
+			if builtinName(id) == "" && r.wire[id] == nil {
+				r.errorf("type id %d is not defined", id)
+			}
+			return id, nil
+		}
+		r.typeDefinition(-id)
+		r.endOfChunk("type definition")
+		r.chunks[len(r.chunks)-1] = r.loadBlock()
+	}
+}
+
 // remaining returns the number of unread bytes.
 func (r *reader) remaining() int { return len(r.data) - r.off }
 
