@@ -8,7 +8,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/credentials v1.20.1
 	github.com/aws/aws-sdk-go-v2/service/s3 v1.109.1
 	github.com/aws/smithy-go v1.28.1
-	github.com/pecapiku/pecapiku v0.0.0-00010101000000-000000000000
+	github.com/pecapiku/pecapiku v0.1.0
 	github.com/spf13/afero v1.15.0
 	gotest.tools/v3 v3.5.2
 )
@@ -32,6 +32,3 @@ require (
 	golang.org/x/sys v0.34.0 // indirect
 	golang.org/x/text v0.28.0 // indirect
 )
-
-// Development in this repository: the s3 module follows the core beside it.
-replace github.com/pecapiku/pecapiku => ../
