@@ -84,6 +84,8 @@ func helperProcess(role string) error {
 				return err
 			}
 		}
+	case "memory":
+		return memoryHelper(fsys)
 	default:
 		return fmt.Errorf("unknown role %q", role)
 	}

@@ -512,7 +512,15 @@ func (c *ReadThrough) fetchCopy(name, r string, u *unit) *fetch {
 		close(ft.done)
 	}()
 
-	rf, err := c.remote.Open(name)
+	var rf afero.File
+	var err error
+	if fo, ok := c.remote.(interface {
+		openFile(string) (afero.File, error)
+	}); ok {
+		rf, err = fo.openFile(name) // one GET, without a listing to tell a directory from nothing
+	} else {
+		rf, err = c.remote.Open(name)
+	}
 	if err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {
 			c.gone(r)
