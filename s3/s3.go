@@ -22,6 +22,12 @@
 // prefix. Entries read from the bucket are kept in a local copy under the
 // user's cache directory (os.UserCacheDir()/pecapiku/s3/<endpoint host>/<bucket>/<prefix>);
 // the URL's query changes that: ?local=/some/dir, or ?local=off for none.
+// The copy is revalidated against the bucket once per process ([ReadThrough]).
+//
+// The URL's other settings: timeout=10s and attempts=3 ([WithTimeout],
+// [WithAttempts]), prefetch=8 ([WithPrefetch]) and lease=30s
+// ([WithLockLease]), given as ?timeout=5s&attempts=1, for instance. An
+// unknown setting is an error.
 //
 // # Atomicity
 //
