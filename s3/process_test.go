@@ -1,6 +1,7 @@
 package s3_test
 
 import (
+	"encoding/json"
 	"bytes"
 	"context"
 	"errors"
@@ -21,6 +22,7 @@ import (
 	"gotest.tools/v3/assert"
 
 	"github.com/pecapiku/pecapiku/cache"
+	"github.com/pecapiku/pecapiku/internal/cli"
 	"github.com/pecapiku/pecapiku/s3"
 )
 
@@ -30,6 +32,7 @@ const (
 	envPrefix = "PECAPIKU_TEST_PREFIX"
 	envLog    = "PECAPIKU_TEST_LOG"
 	envLetter = "PECAPIKU_TEST_LETTER"
+	envArgs   = "PECAPIKU_TEST_ARGS" // the command line of the pecapiku helper, in JSON
 )
 
 func TestMain(m *testing.M) {
@@ -86,6 +89,12 @@ func helperProcess(role string) error {
 		}
 	case "memory":
 		return memoryHelper(fsys)
+	case "pecapiku":
+		var args []string
+		if err := json.Unmarshal([]byte(os.Getenv(envArgs)), &args); err != nil {
+			return err
+		}
+		os.Exit(cli.Main(args, os.Stdout, os.Stderr))
 	default:
 		return fmt.Errorf("unknown role %q", role)
 	}
