@@ -58,7 +58,9 @@ func BenchmarkHit(b *testing.B) {
 		store, err := cache.NewStore("entries", cache.WithFs(rt), cache.WithAccess(cache.Regenerate))
 		assert.NilError(b, err)
 		assert.NilError(b, store.Write("entry", value))
-		_, err = cache.Do(store, "entry", mustNotRun) // the one listing of the process
+		ro, err := cache.NewStore("entries", cache.WithFs(rt), cache.WithAccess(cache.ReadOnly))
+		assert.NilError(b, err)
+		_, err = cache.Do(ro, "entry", mustNotRun) // the one listing of the process
 		assert.NilError(b, err)
 		count.take()
 		hit(b, rt, "entries")
