@@ -67,6 +67,18 @@ type LockSweeper interface {
 	StaleLocks(dir string) ([]string, error)
 }
 
+// A StoreIndexer is a remote filesystem that reads a store better when it
+// knows where the store is, such as the local copy of package
+// github.com/pecapiku/pecapiku/s3, which then lists the whole store at
+// once rather than directory by directory, and fetches its entries ahead.
+// IndexStore tells it that dir is the directory of a store whose entries
+// the process is about to read. It sends no request and returns nothing: a
+// failure shows in the reads that follow. Package pecatest calls it for
+// the stores it opens on [EnvStore].
+type StoreIndexer interface {
+	IndexStore(dir string)
+}
+
 // knownSchemes names the package that registers each scheme this module
 // provides, for the message of a missing import.
 var knownSchemes = map[string]string{

@@ -13,6 +13,10 @@
 // destination. A reader sees either the old content or the new, never a part
 // of it, and a failure on any step removes the temporary file.
 //
+// A filesystem that can write a whole file atomically by itself, as an
+// object store writes an object in one request, says so by being an
+// [AtomicWriter], and WriteAtomic hands it the write in one call instead.
+//
 // # Keys and paths
 //
 // A key is a "/"-separated name such as "TestReport/dataset". [KeyPath] turns
@@ -52,19 +56,40 @@ import (
 // tempInfix marks the temporary files of WriteAtomic: ".<base>.tmp-<random>".
 const tempInfix = ".tmp-"
 
+// An AtomicWriter is a filesystem that writes a whole file atomically by
+// itself: a reader of name, in this process or another, sees either its
+// previous content or data, never a part of it, and a failure leaves the
+// previous content. An S3 bucket is one, since an object appears only once
+// the request that writes it is complete. [WriteAtomic] uses it when the
+// filesystem has it, as afero's helpers use [afero.Lstater].
+//
+// WriteFileAtomic creates whatever directories name needs, and leaves the
+// file readable by everyone (0644) where the filesystem has modes.
+type AtomicWriter interface {
+	WriteFileAtomic(name string, data []byte) error
+}
+
 // WriteAtomic writes data to the file name on fsys so that a concurrent reader,
 // or a reader after a crash, sees either the previous content of name or data,
 // never a mix and never a truncated file.
 //
-// It creates the parent directories of name (0755) when they are missing,
-// writes data to a temporary file in the same directory, syncs and closes it,
-// sets its mode to 0644 and renames it over name. On any failure the
-// temporary file is removed, the previous content of name is left untouched,
-// and the error names the file and the step that failed.
+// When fsys is an [AtomicWriter], WriteAtomic is one call of its
+// WriteFileAtomic. Otherwise it creates the parent directories of name (0755)
+// when they are missing, writes data to a temporary file in the same
+// directory, syncs and closes it, sets its mode to 0644 and renames it over
+// name. On any failure the temporary file is removed, the previous content of
+// name is left untouched, and the error names the file and the step that
+// failed.
 func WriteAtomic(fsys afero.Fs, name string, data []byte) error {
 	dir, base := filepath.Dir(name), filepath.Base(name)
 	if strings.HasSuffix(name, "/") || strings.HasSuffix(name, string(filepath.Separator)) || base == "." || base == ".." {
 		return fmt.Errorf("fs: write %s: not a file name", name)
+	}
+	if aw, ok := fsys.(AtomicWriter); ok {
+		if err := aw.WriteFileAtomic(name, data); err != nil {
+			return fmt.Errorf("fs: write %s: %w", name, pathless(name, err))
+		}
+		return nil
 	}
 	if err := fsys.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("fs: write %s: create directory: %w", name, err)
@@ -257,11 +282,17 @@ func kind(m iofs.FileMode) string {
 // readError wraps err, a failure to read name, so that the message names the
 // file once: "fs: read testdata/x.json: file does not exist".
 func readError(name string, err error) error {
+	return fmt.Errorf("fs: read %s: %w", name, pathless(name, err))
+}
+
+// pathless returns the error inside err when err is an *iofs.PathError about
+// name, for a message that names the file already.
+func pathless(name string, err error) error {
 	var pathErr *iofs.PathError
 	if errors.As(err, &pathErr) && pathErr.Path == name {
-		err = pathErr.Err
+		return pathErr.Err
 	}
-	return fmt.Errorf("fs: read %s: %w", name, err)
+	return err
 }
 
 // ErrIsDir is returned, wrapped, by [ReadFile] when the name it is given is a

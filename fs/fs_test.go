@@ -347,3 +347,63 @@ func TestReadFileLimit(t *testing.T) {
 		})
 	}
 }
+
+// atomicFs is a filesystem that writes whole files atomically by itself, as
+// an object store does, into store; it records each call and fails with err
+// when set. Every other way of writing fails, so that a test sees that none
+// is used.
+type atomicFs struct {
+	afero.Fs
+	store afero.Fs
+	calls []string
+	err   error
+}
+
+func newAtomicFs(err error) *atomicFs {
+	store := afero.NewMemMapFs()
+	return &atomicFs{Fs: afero.NewReadOnlyFs(store), store: store, err: err}
+}
+
+func (a *atomicFs) WriteFileAtomic(name string, data []byte) error {
+	a.calls = append(a.calls, name+"="+string(data))
+	if a.err != nil {
+		return a.err
+	}
+	return afero.WriteFile(a.store, name, data, 0o644)
+}
+
+// TestWriteAtomicOnAtomicWriter checks that a filesystem which is an
+// AtomicWriter is handed the whole write in one call: no temporary file, no
+// rename, nothing else on it; and that its failure names the file.
+func TestWriteAtomicOnAtomicWriter(t *testing.T) {
+	refused := errors.New("the service refused it")
+	tests := []struct {
+		name    string
+		err     error
+		wantErr string
+	}{
+		{name: "written", err: nil},
+		{name: "fails", err: refused, wantErr: "fs: write /store/a/b.json: the service refused it"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			aw := newAtomicFs(tc.err)
+			err := fs.WriteAtomic(aw, "/store/a/b.json", []byte(`"v"`))
+			assert.DeepEqual(t, aw.calls, []string{`/store/a/b.json="v"`})
+			if tc.wantErr != "" {
+				assert.Error(t, err, tc.wantErr)
+				assert.Assert(t, errors.Is(err, refused))
+				return
+			}
+			assert.NilError(t, err)
+			data, err := afero.ReadFile(aw, "/store/a/b.json")
+			assert.NilError(t, err)
+			assert.Equal(t, string(data), `"v"`)
+		})
+	}
+	t.Run("not a file name", func(t *testing.T) {
+		aw := newAtomicFs(nil)
+		assert.ErrorContains(t, fs.WriteAtomic(aw, "/store/a/", nil), "not a file name")
+		assert.Assert(t, is.Len(aw.calls, 0))
+	})
+}

@@ -20,7 +20,8 @@ import (
 // be in a checkout of the module, under the module's path:
 // s3://bucket/prefix/github.com/acme/app/report/testdata/.pecapiku/... for
 // the package ./report of module github.com/acme/app. Packages and modules
-// that share a bucket thus never share an entry by accident. An absolute dir
+// that share a bucket thus never share an entry by accident. A filesystem
+// that is a [cache.StoreIndexer] is told where the store is. An absolute dir
 // (a t.TempDir(), say) names a place on this machine and stays local.
 func storeFs(dir string) (fsys afero.Fs, storeDir, location string, err error) {
 	if filepath.IsAbs(dir) {
@@ -31,6 +32,9 @@ func storeFs(dir string) (fsys afero.Fs, storeDir, location string, err error) {
 		return osFs, dir, "", err
 	}
 	storeDir = path.Join(moduleNamespace(), filepath.ToSlash(dir))
+	if ix, ok := fsys.(cache.StoreIndexer); ok {
+		ix.IndexStore(storeDir)
+	}
 	return fsys, storeDir, remote.Location() + "/", nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pecapiku/pecapiku/cache"
 	"github.com/pecapiku/pecapiku/internal/cli"
@@ -130,9 +131,9 @@ $`)
 	})
 
 	t.Run("rm removes from the bucket and from the local copy", func(t *testing.T) {
-		copied := filepath.Join(copyDir, filepath.FromSlash(report), "TestReport", "stations.json")
-		_, err := os.Stat(copied)
-		assert.NilError(t, err, "show read it through the local copy of PECAPIKU_STORE")
+		copied, err := filepath.Glob(filepath.Join(copyDir, filepath.FromSlash(report), "TestReport", "stations.json@*"))
+		assert.NilError(t, err)
+		assert.Assert(t, is.Len(copied, 1), "show read it through the local copy of PECAPIKU_STORE")
 
 		status, _, stderr := pecapiku(t, "rm", url+report+"/TestReport/stations.json", url+report+"/TestReport")
 		assert.Equal(t, status, 1)
@@ -150,7 +151,7 @@ $`)
 		assert.Equal(t, stdout, "removed "+url+report+"/TestReport/stations.json\nremoved "+url+report+"/TestOld/banner.raw\n")
 		_, err = getObject(t, fsys, report+"/TestReport/stations.json")
 		assert.ErrorContains(t, err, "NoSuchKey")
-		_, err = os.Stat(copied)
+		_, err = os.Stat(copied[0])
 		assert.Assert(t, os.IsNotExist(err), "the local copy is removed too")
 	})
 
@@ -286,4 +287,55 @@ $`)
 		store + "/TestNew/.computing.json.lock",
 		store + "/TestNew/dataset.json",
 	})
+}
+
+// pecapikuProcess runs the command of s3/cmd/pecapiku in a process of its
+// own, as a user runs it, and returns its exit status and output.
+func pecapikuProcess(t *testing.T, args ...string) (status int, stdout, stderr string) {
+	t.Helper()
+	argv, err := json.Marshal(args)
+	assert.NilError(t, err)
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), envRole+"=pecapiku", envArgs+"="+string(argv))
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	if exit, ok := err.(*exec.ExitError); ok {
+		return exit.ExitCode(), out.String(), errOut.String()
+	}
+	assert.NilError(t, err)
+	return 0, out.String(), errOut.String()
+}
+
+// TestVerifyAndShowReadTheBucket checks that verify and show, on the
+// machine that recorded an entry and so holds a good local copy of it, see
+// the object as the bucket holds it now: truncated since.
+func TestVerifyAndShowReadTheBucket(t *testing.T) {
+	bucket := testBucket(t)
+	prefix := testPrefix(t)
+	copyDir := t.TempDir()
+	t.Setenv(cache.EnvStore, "s3://"+bucket+"/"+prefix+"?local="+copyDir)
+	url := "s3://" + bucket + "/" + prefix + "/store/.pecapiku"
+	fsys, err := cache.OpenURL(os.Getenv(cache.EnvStore))
+	assert.NilError(t, err)
+	store, err := cache.NewStore("store/.pecapiku", cache.WithFs(fsys), cache.WithAccess(cache.ReadExecuteWrite))
+	assert.NilError(t, err)
+	assert.NilError(t, store.Write("k", []string{"Bergen", "Dakar"}))
+
+	status, stdout, stderr := pecapikuProcess(t, "verify", url)
+	assert.Equal(t, status, 0, stderr)
+	assert.Equal(t, stdout, "ok    "+url+"  1 entry\n")
+
+	remote, err := s3.New(bucket, prefix)
+	assert.NilError(t, err)
+	putObject(t, remote, "store/.pecapiku/k.json", []byte(`["Bergen", "Da`)) // truncated by someone
+
+	status, stdout, _ = pecapikuProcess(t, "verify", url)
+	assert.Equal(t, status, 1)
+	matches(t, stdout, `^`+regexp.QuoteMeta(url+"/k.json")+`: (corrupt|truncated): .*
+FAIL  `+regexp.QuoteMeta(url)+`  1 entry, 1 problem
+$`)
+	status, stdout, stderr = pecapikuProcess(t, "show", url+"/k.json")
+	assert.Equal(t, status, 0, stderr)
+	assert.Equal(t, stdout, `["Bergen", "Da`)
 }

@@ -104,20 +104,24 @@ func TestUnreachable(t *testing.T) {
 				assert.Equal(t, len(events), 2)
 				assert.Equal(t, events[0].Kind, cache.EventUnavailable)
 				assert.Equal(t, events[1].Kind, cache.EventExecute)
-				assert.ErrorContains(t, events[0].Err, "s3: GetObject s3://fixtures/ci/entries/k.json: ")
+				assert.ErrorContains(t, events[0].Err, "s3: ListObjectsV2 s3://fixtures/ci/entries/: ")
+				assert.ErrorContains(t, events[0].Err, srv.want)
 			})
 			t.Run("without e", func(t *testing.T) {
+				// The store is known unreachable: the error comes at once,
+				// with the first failure's cause.
 				store, err := cache.NewStore("entries", cache.WithFs(fsys), cache.WithAccess(cache.ReadOnly))
 				assert.NilError(t, err)
 				_, err = cache.Do(store, "k", func() (int, error) { return 42, nil })
 				assert.Assert(t, errors.Is(err, cache.ErrUnavailable), "%v", err)
-				assert.ErrorContains(t, err, "fs: read entries/k.json: s3: GetObject s3://fixtures/ci/entries/k.json: ")
+				assert.ErrorContains(t, err, "fs: read entries/k.json: s3: ListObjectsV2 s3://fixtures/ci/entries/: not sent, "+
+					"since the store could not be reached earlier in this process (ListObjectsV2 s3://fixtures/ci/entries/: ")
 				assert.ErrorContains(t, err, srv.want)
 				var s3err *s3.Error
 				assert.Assert(t, errors.As(err, &s3err))
-				assert.Equal(t, s3err.Op, "GetObject")
+				assert.Equal(t, s3err.Op, "ListObjectsV2")
 				assert.Equal(t, s3err.Bucket, "fixtures")
-				assert.Equal(t, s3err.Key, "ci/entries/k.json")
+				assert.Equal(t, s3err.Key, "ci/entries/")
 			})
 		})
 	}

@@ -207,15 +207,13 @@ func (d *dirFile) pathErr(op string) error {
 }
 
 // writeFile is a file opened for writing: its content is kept in memory
-// and uploaded by Close, or, for a temporary file of fs.WriteAtomic, kept
-// until Rename uploads it.
+// and uploaded by Close.
 type writeFile struct {
 	*mem.File
-	fs      *Fs
-	name    string
-	rel     string
-	excl    bool // create only: If-None-Match: *
-	pending bool // a temporary file of fs.WriteAtomic
+	fs   *Fs
+	name string
+	rel  string
+	excl bool // create only: If-None-Match: *
 
 	mu     sync.Mutex
 	closed bool
@@ -225,12 +223,11 @@ var _ afero.File = (*writeFile)(nil)
 
 func (w *writeFile) Name() string { return w.name }
 
-// Close uploads the content, unless the file is a temporary file of
-// fs.WriteAtomic, with a single PUT: the object appears whole or, on an
-// error, not at all. A file opened with os.O_EXCL is uploaded with
-// If-None-Match: *, and fails with io/fs's ErrExist when the object was
-// created meanwhile (on a service without conditional writes, the check at
-// open time is the only one).
+// Close uploads the content as [Fs.WriteFileAtomic] does: the object
+// appears whole or, on an error, not at all. A file opened with os.O_EXCL
+// is uploaded with one PUT and If-None-Match: *, and fails with io/fs's
+// ErrExist when the object was created meanwhile (on a service without
+// conditional writes, the check at open time is the only one).
 func (w *writeFile) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -242,15 +239,17 @@ func (w *writeFile) Close() error {
 	if err := w.File.Close(); err != nil {
 		return err
 	}
-	if w.pending {
-		return nil
-	}
-	err := w.fs.putObject(w.rel, data, w.excl)
-	if w.excl && err != nil && !errors.Is(err, errPrecondition) && !errors.Is(err, cache.ErrUnavailable) &&
-		!errors.Is(err, ErrAccessDenied) && !errors.Is(err, ErrNoSuchBucket) {
-		// No conditional writes here: the check when the file was opened
-		// is all there is.
-		err = w.fs.putObject(w.rel, data, false)
+	var err error
+	if w.excl {
+		err = w.fs.putObject(w.rel, data, true)
+		if err != nil && !errors.Is(err, errPrecondition) && !errors.Is(err, cache.ErrUnavailable) &&
+			!errors.Is(err, ErrAccessDenied) && !errors.Is(err, ErrNoSuchBucket) {
+			// No conditional writes here: the check when the file was
+			// opened is all there is.
+			err = w.fs.putObject(w.rel, data, false)
+		}
+	} else {
+		_, err = w.fs.upload(w.rel, data)
 	}
 	if errors.Is(err, errPrecondition) {
 		err = iofs.ErrExist

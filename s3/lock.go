@@ -113,6 +113,9 @@ func (f *Fs) holdLock(lockRel string, body []byte) (unlock func()) {
 // lockIsStale reports whether the lock key was last written more than a
 // lease ago by the server's clock (its Date header), or is gone.
 func (f *Fs) lockIsStale(key string) (bool, error) {
+	if err := f.skip("HeadObject", key); err != nil {
+		return false, err
+	}
 	out, err := f.client.HeadObject(context.Background(), &awss3.HeadObjectInput{Bucket: &f.bucket, Key: &key})
 	if err != nil {
 		err = f.fail("HeadObject", key, err)
@@ -147,6 +150,9 @@ func isLock(base string) bool {
 // entry too, which costs time and nothing else.
 func (f *Fs) StaleLocks(dir string) ([]string, error) {
 	p := f.dirPrefix(rel(dir))
+	if err := f.skip("ListObjectsV2", p); err != nil {
+		return nil, err
+	}
 	var locks []string
 	pages := awss3.NewListObjectsV2Paginator(f.client, &awss3.ListObjectsV2Input{Bucket: &f.bucket, Prefix: &p})
 	for pages.HasMorePages() {

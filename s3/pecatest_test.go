@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/spf13/afero"
 	"gotest.tools/v3/assert"
 
 	"github.com/pecapiku/pecapiku/cache"
@@ -36,8 +37,7 @@ func TestPecatestOnBucket(t *testing.T) {
 	data, err = getObject(t, fsys, dir+"/report.raw")
 	assert.NilError(t, err)
 	assert.Equal(t, string(data), "three rows\n")
-	copied, err := os.ReadFile(filepath.Join(local, filepath.FromSlash(dir), "dataset.json"))
-	assert.NilError(t, err)
+	copied := localCopy(t, afero.NewBasePathFs(afero.NewOsFs(), local), filepath.Join(filepath.FromSlash(dir), "dataset.json"))
 	assert.Equal(t, string(copied), "[\n  1,\n  2,\n  3\n]\n")
 
 	got = pecatest.Memo(t, "dataset", func() ([]int, error) {

@@ -3,6 +3,7 @@ package s3_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"gotest.tools/v3/assert"
 
 	"github.com/pecapiku/pecapiku/cache"
+	"github.com/pecapiku/pecapiku/internal/cli"
 	"github.com/pecapiku/pecapiku/s3"
 )
 
@@ -30,6 +32,7 @@ const (
 	envPrefix = "PECAPIKU_TEST_PREFIX"
 	envLog    = "PECAPIKU_TEST_LOG"
 	envLetter = "PECAPIKU_TEST_LETTER"
+	envArgs   = "PECAPIKU_TEST_ARGS" // the command line of the pecapiku helper, in JSON
 )
 
 func TestMain(m *testing.M) {
@@ -84,6 +87,14 @@ func helperProcess(role string) error {
 				return err
 			}
 		}
+	case "memory":
+		return memoryHelper(fsys)
+	case "pecapiku":
+		var args []string
+		if err := json.Unmarshal([]byte(os.Getenv(envArgs)), &args); err != nil {
+			return err
+		}
+		os.Exit(cli.Main(args, os.Stdout, os.Stderr))
 	default:
 		return fmt.Errorf("unknown role %q", role)
 	}
@@ -276,9 +287,15 @@ func TestServerKilledMidWrite(t *testing.T) {
 	err = <-errs
 	count.hook = nil
 	assert.Assert(t, errors.Is(err, cache.ErrUnavailable), "%v", err)
-	assert.ErrorContains(t, err, "s3: PutObject s3://killed/ci/entries/big.raw: cannot reach http://"+g.addr)
+	assert.ErrorContains(t, err, "s3: MultipartUpload s3://killed/ci/entries/big.raw: cannot reach http://"+g.addr)
 
+	// This process knows the store unreachable; the next one, after the
+	// restart, finds the previous value whole.
 	g.start(t)
+	fsys, err = s3.New("killed", "ci", s3.WithClient(client))
+	assert.NilError(t, err)
+	store, err = cache.NewStore("entries", cache.WithFs(fsys), cache.WithAccess(cache.Regenerate), cache.WithCodec(cache.Raw))
+	assert.NilError(t, err)
 	data, err := getObject(t, fsys, "entries/big.raw")
 	assert.NilError(t, err)
 	assert.Assert(t, bytes.Equal(data, old), "the previous value is whole: %d bytes", len(data))

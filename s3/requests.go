@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -69,14 +70,33 @@ func (e *Error) Unwrap() []error {
 	return []error{e.Err}
 }
 
-// fail returns the Error of op on key, or nil for a nil err.
+// fail returns the Error of op on key, or nil for a nil err. The first
+// failure that shows the store unreachable is remembered: see [Fs.skip].
 func (f *Fs) fail(op, key string, err error) error {
 	if err == nil {
 		return nil
 	}
 	e := &Error{Op: op, Bucket: f.bucket, Key: key, Err: err}
 	e.reason, e.kind = f.classify(err)
+	if e.kind == cache.ErrUnavailable {
+		f.down.CompareAndSwap(nil, e)
+	}
 	return e
+}
+
+// skip returns the error of op on key without sending it when an earlier
+// request of this process found the store unreachable, and nil otherwise.
+// A store that is down thus costs one timeout per process, not one per
+// entry: with e granted cache.Do executes every later function at once,
+// without it every later call fails at once.
+func (f *Fs) skip(op, key string) error {
+	down := f.down.Load()
+	if down == nil {
+		return nil
+	}
+	return &Error{Op: op, Bucket: f.bucket, Key: key, Err: down.Err, kind: cache.ErrUnavailable,
+		reason: fmt.Sprintf("not sent, since the store could not be reached earlier in this process (%s %s: %s)",
+			down.Op, "s3://"+down.Bucket+"/"+down.Key, down.reason)}
 }
 
 // classify says why a request failed, in words and as a class.
@@ -157,31 +177,30 @@ func innermost(err error) error {
 }
 
 // objectInfo returns the description of an object.
-func objectInfo(r string, size *int64, modTime *time.Time) *fileInfo {
-	info := &fileInfo{name: path.Base(r)}
-	if size != nil {
-		info.size = *size
-	}
-	if modTime != nil {
-		info.modTime = *modTime
-	}
-	return info
+func objectInfo(r string, size *int64, modTime *time.Time, etag *string) *fileInfo {
+	return &fileInfo{name: path.Base(r), size: aws.ToInt64(size), modTime: aws.ToTime(modTime), etag: aws.ToString(etag)}
 }
 
 // headObject describes the object r.
 func (f *Fs) headObject(r string) (*fileInfo, error) {
 	key := f.key(r)
+	if err := f.skip("HeadObject", key); err != nil {
+		return nil, err
+	}
 	out, err := f.client.HeadObject(context.Background(), &awss3.HeadObjectInput{Bucket: &f.bucket, Key: &key})
 	if err != nil {
 		return nil, f.fail("HeadObject", key, err)
 	}
-	return objectInfo(r, out.ContentLength, out.LastModified), nil
+	return objectInfo(r, out.ContentLength, out.LastModified, out.ETag), nil
 }
 
 // getObject starts reading the object r from offset off (a ranged GET when
 // off > 0), of the version etag when it is not "".
 func (f *Fs) getObject(r string, off int64, etag string) (*awss3.GetObjectOutput, error) {
 	key := f.key(r)
+	if err := f.skip("GetObject", key); err != nil {
+		return nil, err
+	}
 	in := &awss3.GetObjectInput{Bucket: &f.bucket, Key: &key}
 	if off > 0 {
 		in.Range = aws.String(fmt.Sprintf("bytes=%d-", off))
@@ -216,17 +235,17 @@ func (f *Fs) openObject(name, r string) (*readFile, error) {
 	if err != nil {
 		return nil, &iofs.PathError{Op: "open", Path: name, Err: err}
 	}
-	file := &readFile{fs: f, name: name, rel: r, info: objectInfo(r, out.ContentLength, out.LastModified), body: out.Body}
-	if out.ETag != nil {
-		file.etag = *out.ETag
-	}
-	return file, nil
+	info := objectInfo(r, out.ContentLength, out.LastModified, out.ETag)
+	return &readFile{fs: f, name: name, rel: r, info: info, etag: info.etag, body: out.Body}, nil
 }
 
 // putObject writes data as the object r, only when no object r exists if
 // onlyNew (If-None-Match: *).
 func (f *Fs) putObject(r string, data []byte, onlyNew bool) error {
 	key := f.key(r)
+	if err := f.skip("PutObject", key); err != nil {
+		return err
+	}
 	in := &awss3.PutObjectInput{Bucket: &f.bucket, Key: &key, Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data)))}
 	if onlyNew {
 		in.IfNoneMatch = aws.String("*")
@@ -235,9 +254,33 @@ func (f *Fs) putObject(r string, data []byte, onlyNew bool) error {
 	return f.fail("PutObject", key, err)
 }
 
+// upload writes data as the object r with the SDK's transfer manager: one
+// PUT below PartSize, a multipart upload from there on. It returns the
+// object's ETag.
+func (f *Fs) upload(r string, data []byte) (etag string, err error) {
+	key := f.key(r)
+	op := "PutObject"
+	if len(data) >= PartSize {
+		op = "MultipartUpload"
+	}
+	if err := f.skip(op, key); err != nil {
+		return "", err
+	}
+	out, err := f.uploads.UploadObject(context.Background(), &transfermanager.UploadObjectInput{
+		Bucket: &f.bucket, Key: &key, Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))),
+	})
+	if err != nil {
+		return "", f.fail(op, key, err)
+	}
+	return aws.ToString(out.ETag), nil
+}
+
 // copyObject copies the object from to the key of to, on the server.
 func (f *Fs) copyObject(from, to string) error {
 	src, dst := f.key(from), f.key(to)
+	if err := f.skip("CopyObject", src); err != nil {
+		return err
+	}
 	source := f.bucket + "/" + escapeKey(src)
 	_, err := f.client.CopyObject(context.Background(), &awss3.CopyObjectInput{Bucket: &f.bucket, Key: &dst, CopySource: &source})
 	return f.fail("CopyObject", src, err)
@@ -254,6 +297,9 @@ func escapeKey(key string) string {
 
 // deleteObject deletes the object key.
 func (f *Fs) deleteObject(key string) error {
+	if err := f.skip("DeleteObject", key); err != nil {
+		return err
+	}
 	_, err := f.client.DeleteObject(context.Background(), &awss3.DeleteObjectInput{Bucket: &f.bucket, Key: &key})
 	return f.fail("DeleteObject", key, err)
 }
@@ -261,6 +307,9 @@ func (f *Fs) deleteObject(key string) error {
 // isDir reports whether some object's key starts with the directory r.
 func (f *Fs) isDir(r string) (bool, error) {
 	p := f.dirPrefix(r)
+	if err := f.skip("ListObjectsV2", p); err != nil {
+		return false, err
+	}
 	out, err := f.client.ListObjectsV2(context.Background(), &awss3.ListObjectsV2Input{Bucket: &f.bucket, Prefix: &p, MaxKeys: aws.Int32(1)})
 	if err != nil {
 		return false, f.fail("ListObjectsV2", p, err)
@@ -271,22 +320,36 @@ func (f *Fs) isDir(r string) (bool, error) {
 // listKeys returns the keys of every object under the prefix p.
 func (f *Fs) listKeys(p string) ([]string, error) {
 	var keys []string
+	err := f.listObjects(p, func(key string, _ *fileInfo) { keys = append(keys, key) })
+	return keys, err
+}
+
+// listObjects calls found with the key and the description of every object
+// under the prefix p, listing a thousand per request.
+func (f *Fs) listObjects(p string, found func(key string, info *fileInfo)) error {
+	if err := f.skip("ListObjectsV2", p); err != nil {
+		return err
+	}
 	pages := awss3.NewListObjectsV2Paginator(f.client, &awss3.ListObjectsV2Input{Bucket: &f.bucket, Prefix: &p})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(context.Background())
 		if err != nil {
-			return nil, f.fail("ListObjectsV2", p, err)
+			return f.fail("ListObjectsV2", p, err)
 		}
 		for _, obj := range page.Contents {
-			keys = append(keys, aws.ToString(obj.Key))
+			key := aws.ToString(obj.Key)
+			found(key, objectInfo(key, obj.Size, obj.LastModified, obj.ETag))
 		}
 	}
-	return keys, nil
+	return nil
 }
 
 // listDir returns the files and directories right under the directory r.
 func (f *Fs) listDir(r string) ([]iofs.FileInfo, error) {
 	p := f.dirPrefix(r)
+	if err := f.skip("ListObjectsV2", p); err != nil {
+		return nil, err
+	}
 	var infos []iofs.FileInfo
 	pages := awss3.NewListObjectsV2Paginator(f.client, &awss3.ListObjectsV2Input{Bucket: &f.bucket, Prefix: &p, Delimiter: aws.String("/")})
 	for pages.HasMorePages() {
@@ -305,7 +368,7 @@ func (f *Fs) listDir(r string) ([]iofs.FileInfo, error) {
 			if name == "" || strings.Contains(name, "/") {
 				continue // the directory's own marker object
 			}
-			infos = append(infos, objectInfo(name, obj.Size, obj.LastModified))
+			infos = append(infos, objectInfo(name, obj.Size, obj.LastModified, obj.ETag))
 		}
 	}
 	sortInfos(infos)

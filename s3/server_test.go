@@ -100,17 +100,36 @@ type counter struct {
 	mu    sync.Mutex
 	byOp  map[string]int
 	hook  func(*http.Request) // called before each request, when set
+
+	inFlight, maxInFlight int // requests under way, and the most at once
 }
 
 func (c *counter) Do(req *http.Request) (*http.Response, error) {
 	c.mu.Lock()
 	c.byOp[req.Method]++
 	hook := c.hook
+	c.inFlight++
+	c.maxInFlight = max(c.maxInFlight, c.inFlight)
 	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.inFlight--
+		c.mu.Unlock()
+	}()
 	if hook != nil {
 		hook(req)
 	}
 	return c.inner.Do(req)
+}
+
+// most returns the most requests that were under way at once since the
+// last call, and resets it.
+func (c *counter) most() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := c.maxInFlight
+	c.maxInFlight = c.inFlight
+	return m
 }
 
 // total returns the number of requests since the last reset, and resets.

@@ -53,9 +53,12 @@
 // included.
 //
 // This program opens file:// URLs. The one that also opens s3:// URLs is
-// built with package github.com/pecapiku/pecapiku/s3:
+// built with package github.com/pecapiku/pecapiku/s3, in a module of its
+// own released at the same versions as this one:
 //
 //	go install github.com/pecapiku/pecapiku/s3/cmd/pecapiku@latest
+//
+// It replaces this one: it does everything this one does.
 //
 // # ls
 //
