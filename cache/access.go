@@ -91,7 +91,7 @@ func AccessFromEnv() (Access, bool, error) {
 	}
 	a, err := ParseAccess(s)
 	if err != nil {
-		return 0, false, fmt.Errorf("%s=%s: %w", EnvAccess, s, err)
+		return 0, false, fmt.Errorf("%s=%q: %w", EnvAccess, s, err)
 	}
 	return a, true, nil
 }

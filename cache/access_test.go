@@ -138,7 +138,7 @@ func TestAccessFromEnv(t *testing.T) {
 	t.Setenv(cache.EnvAccess, "x")
 	_, _, err = cache.AccessFromEnv()
 	assert.Assert(t, errors.Is(err, cache.ErrInvalidAccess))
-	assert.ErrorContains(t, err, `PECAPIKU_ACCESS=x: cache: invalid access "x": unknown letter 'x'`)
+	assert.ErrorContains(t, err, `PECAPIKU_ACCESS="x": cache: invalid access "x": unknown letter 'x'`)
 }
 
 // FuzzParseAccess checks, for any string, that ParseAccess either returns one

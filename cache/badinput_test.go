@@ -189,7 +189,7 @@ func TestBadAccess(t *testing.T) {
 			store, err := cache.NewStore("dir")
 			assert.Assert(t, errors.Is(err, cache.ErrInvalidAccess), err)
 			assert.Assert(t, store == nil)
-			assert.ErrorContains(t, err, fmt.Sprintf("cache: store dir: PECAPIKU_ACCESS=%s: cache: invalid access %q", s, s))
+			assert.ErrorContains(t, err, fmt.Sprintf("cache: store dir: PECAPIKU_ACCESS=%q: cache: invalid access %q", s, s))
 		})
 	}
 }

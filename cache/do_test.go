@@ -577,7 +577,7 @@ func TestNewStoreAccess(t *testing.T) {
 	t.Setenv(cache.EnvAccess, "rw")
 	_, err = cache.NewStore("dir")
 	assert.Assert(t, errors.Is(err, cache.ErrInvalidAccess))
-	assert.ErrorContains(t, err, `cache: store dir: PECAPIKU_ACCESS=rw: cache: invalid access "rw": w without e`)
+	assert.ErrorContains(t, err, `cache: store dir: PECAPIKU_ACCESS="rw": cache: invalid access "rw": w without e`)
 
 	_, err = cache.NewStore("dir", cache.WithAccess(cache.Access(4)))
 	assert.Assert(t, errors.Is(err, cache.ErrInvalidAccess))

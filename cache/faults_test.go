@@ -70,6 +70,7 @@ func TestFailingDisk(t *testing.T) {
 					for _, want := range tc.want {
 						assert.ErrorContains(t, err, strings.ReplaceAll(want, "DIR", dir))
 					}
+					assert.Equal(t, strings.Count(err.Error(), ".dataset.json.tmp-"), 1, "the temporary file is named more than once: %v", err)
 
 					after, err := afero.ReadFile(base, filepath.Join(dir, "TestReport", "dataset.json"))
 					assert.NilError(t, err)

@@ -102,7 +102,7 @@ func WriteAtomic(fsys afero.Fs, name string, data []byte) error {
 	fail := func(step string, err error) error {
 		tmp.Close()          // may already be closed; the first error is the one to report
 		fsys.Remove(tmpName) // best effort: the error being returned matters more
-		return fmt.Errorf("fs: write %s: %s %s: %w", name, step, tmpName, err)
+		return fmt.Errorf("fs: write %s: %s %s: %w", name, step, tmpName, pathless(tmpName, err))
 	}
 	n, err := tmp.Write(data)
 	if err == nil && n < len(data) {
@@ -285,12 +285,17 @@ func readError(name string, err error) error {
 	return fmt.Errorf("fs: read %s: %w", name, pathless(name, err))
 }
 
-// pathless returns the error inside err when err is an *iofs.PathError about
-// name, for a message that names the file already.
+// pathless returns the error inside err when err is an *iofs.PathError, or
+// the *os.LinkError of a rename, about name, for a message that names the
+// file already.
 func pathless(name string, err error) error {
 	var pathErr *iofs.PathError
 	if errors.As(err, &pathErr) && pathErr.Path == name {
 		return pathErr.Err
+	}
+	var linkErr *os.LinkError
+	if errors.As(err, &linkErr) && linkErr.Old == name {
+		return linkErr.Err
 	}
 	return err
 }

@@ -83,9 +83,17 @@ func (s source) describe(a cache.Access) string {
 }
 
 // resolveAccess returns the access in force: the option, else the flag, else
-// PECAPIKU_ACCESS, else "r" on CI, else "rew". The environment is read on
+// PECAPIKU_ACCESS, else "r" on CI, else "rew". An invalid PECAPIKU_ACCESS
+// is an error even when the option or the flag wins over it. The environment is read on
 // every call, with os.Getenv, so that go test's result cache keys on it.
 func resolveAccess(option cache.Access) (cache.Access, source, error) {
+	// An invalid variable is an error whatever wins over it: a typo that
+	// takes effect only once the flag or the option is dropped would
+	// surprise.
+	env, envSet, envErr := cache.AccessFromEnv()
+	if envErr != nil {
+		return 0, fromEnv, envErr
+	}
 	if option != 0 {
 		if !option.Valid() {
 			return 0, fromOption, fmt.Errorf("pecatest.WithAccess(%s): %w", option, cache.ErrInvalidAccess)
@@ -95,8 +103,8 @@ func resolveAccess(option cache.Access) (cache.Access, source, error) {
 	if a, ok, err := flagAccess(); err != nil || ok {
 		return a, fromFlag, err
 	}
-	if a, ok, err := cache.AccessFromEnv(); err != nil || ok {
-		return a, fromEnv, err
+	if envSet {
+		return env, fromEnv, nil
 	}
 	if ci, err := strconv.ParseBool(os.Getenv(EnvCI)); err == nil && ci {
 		return cache.ReadOnly, fromCI, nil
@@ -119,7 +127,7 @@ func flagAccess() (cache.Access, bool, error) {
 	}
 	a, err := cache.ParseAccess(s)
 	if err != nil {
-		return 0, false, fmt.Errorf("-%s=%s: %w", FlagName, s, err)
+		return 0, false, fmt.Errorf("-%s=%q: %w", FlagName, s, err)
 	}
 	return a, true, nil
 }

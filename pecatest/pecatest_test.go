@@ -241,7 +241,7 @@ func TestMemoBadInput(t *testing.T) {
 		want string
 	}{
 		{"invalid environment", "rw", "x", nil,
-			`pecatest: Memo of TestBad/x: PECAPIKU_ACCESS=rw: cache: invalid access "rw": w without e writes nothing, since only an executed function has a value to write; valid access is "rew" (read, execute, write; the default), "re", "r" (read-only), "ew" (regenerate) or "e" (bypass); letters in any order, each at most once, w only with e`},
+			`pecatest: Memo of TestBad/x: PECAPIKU_ACCESS="rw": cache: invalid access "rw": w without e writes nothing, since only an executed function has a value to write; valid access is "rew" (read, execute, write; the default), "re", "r" (read-only), "ew" (regenerate) or "e" (bypass); letters in any order, each at most once, w only with e`},
 		{"invalid option", "", "x", []Option{WithAccess(cache.Access(9))},
 			`pecatest: Memo of TestBad/x: pecatest.WithAccess(Access(9)): invalid access`},
 		{"empty name", "", "", nil,
@@ -531,7 +531,7 @@ func TestResolveAccess(t *testing.T) {
 		{name: "environment beats CI", env: "ew", ci: "true", want: cache.Regenerate, wantSource: fromEnv},
 		{name: "flag beats environment", flag: "e", env: "ew", ci: "true", want: cache.Bypass, wantSource: fromFlag},
 		{name: "option beats flag", option: cache.ReadExecute, flag: "e", env: "ew", want: cache.ReadExecute, wantSource: fromOption},
-		{name: "invalid environment", env: "x", errContains: `PECAPIKU_ACCESS=x: cache: invalid access "x"`},
+		{name: "invalid environment", env: "x", errContains: `PECAPIKU_ACCESS="x": cache: invalid access "x"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clearAccess(t)
@@ -586,7 +586,7 @@ func TestFlagDefinedElsewhere(t *testing.T) {
 
 	*value = "wr"
 	_, _, err = resolveAccess(0)
-	assert.ErrorContains(t, err, `-pecapiku.access=wr: cache: invalid access "wr": w without e`)
+	assert.ErrorContains(t, err, `-pecapiku.access="wr": cache: invalid access "wr": w without e`)
 }
 
 func TestRunPattern(t *testing.T) {

@@ -181,8 +181,16 @@ func TestBadAccessStrings(t *testing.T) {
 			ft := &fakeT{name: "TestAccess"}
 			Memo(ft, "x", func() (int, error) { panic("must not run") }, WithFs(afero.NewMemMapFs()))
 			assert.Equal(t, len(ft.fatals), 1)
-			assert.Assert(t, strings.HasPrefix(ft.fatals[0], "pecatest: Memo of TestAccess/x: PECAPIKU_ACCESS="+s+": cache: invalid access "), ft.fatals[0])
+			assert.Assert(t, strings.HasPrefix(ft.fatals[0], "pecatest: Memo of TestAccess/x: PECAPIKU_ACCESS="+strconv.Quote(s)+": cache: invalid access "), ft.fatals[0])
 			assert.Assert(t, strings.Contains(ft.fatals[0], `valid access is "rew"`), ft.fatals[0])
+			assert.Assert(t, !strings.ContainsAny(ft.fatals[0], "\n\r"), "a raw newline in %q", ft.fatals[0])
+
+			// The flag does not hide an invalid variable.
+			*theFlag = accessFlag{set: true, access: cache.ReadExecuteWrite}
+			ft = &fakeT{name: "TestAccess"}
+			Memo(ft, "x", func() (int, error) { panic("must not run") }, WithFs(afero.NewMemMapFs()))
+			assert.Equal(t, len(ft.fatals), 1, "an invalid %s is ignored when the flag is set", cache.EnvAccess)
+			assert.Assert(t, strings.Contains(ft.fatals[0], "PECAPIKU_ACCESS="+strconv.Quote(s)+": cache: invalid access "), ft.fatals[0])
 		})
 	}
 }
