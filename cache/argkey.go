@@ -8,12 +8,10 @@ import (
 	"hash"
 	"math"
 	"math/big"
-	"math/bits"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unsafe"
 )
@@ -84,8 +82,6 @@ func keyDigest(v reflect.Value, version string) (sum [sha256.Size]byte, err erro
 	}()
 	h := sha256.New()
 	e := newEncoder(h)
-	e.buf = getBuffer()
-	defer func() { putBuffer(e.buf) }()
 	e.buf = append(e.buf, keyFormat...)
 	e.string(version)
 	if err := e.value(v); err != nil {
@@ -140,38 +136,17 @@ type encoder struct {
 
 // refID identifies a reference being walked, for detecting cycles: its
 // address, its length (for slices) and its type, since a struct and its first
-// field share an address.
+// field share an address. The address is a uintptr (reflect's Value.Pointer),
+// which is enough: everything walked is reachable from the argument for the
+// whole walk, so none of it is freed, and the Go heap never moves an object.
 type refID struct {
-	ptr unsafe.Pointer
-	len int
-	typ reflect.Type
+	addr uintptr
+	len  int
+	typ  reflect.Type
 }
 
 func newEncoder(out hash.Hash) *encoder {
-	return &encoder{out: out, onPath: map[refID]int{}}
-}
-
-// buffers are the buffers of the encoders that hash keys, kept from one key
-// to the next: the profile of the key of a map of 10 000 entries showed a
-// fifth of its time in the first writes to a fresh buffer of a few hundred
-// kilobytes (the kernel handing the process new pages), every time. The
-// maps they sort keep their scratch in a pool of their own (mapScratches).
-var buffers sync.Pool // of *[]byte
-
-// maxPooled is the largest buffer kept in buffers.
-const maxPooled = 4 << 20
-
-func getBuffer() []byte {
-	if p, ok := buffers.Get().(*[]byte); ok {
-		return (*p)[:0]
-	}
-	return make([]byte, 0, 64<<10+1<<10)
-}
-
-func putBuffer(b []byte) {
-	if cap(b) <= maxPooled {
-		buffers.Put(&b)
-	}
+	return &encoder{out: out}
 }
 
 // flush hands a full buffer to out.
@@ -278,6 +253,14 @@ func (e *encoder) special(v reflect.Value) bool {
 // (a map's key or value, an interface's content) is copied to one that has.
 // Values walked from an addressable root stay addressable or readable this
 // way, so settle never meets a value it cannot make readable.
+//
+// This is the one use of package unsafe in the module, and it cannot be
+// done without: reflect reads the numbers, strings and elements of an
+// unexported field (Int, String, Index), but not a value whose key comes
+// from its methods rather than its fields (a time.Time, a *time.Location, a
+// math/big number), nor a copy of such a value, which Interface and Set both
+// refuse. Reading the fields of those types instead would tie every key to
+// another package's unexported layout.
 func settle(v reflect.Value) reflect.Value {
 	if !v.CanInterface() && v.CanAddr() {
 		v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
@@ -290,23 +273,27 @@ func settle(v reflect.Value) reflect.Value {
 	return v
 }
 
-// enter records the reference id on the path and reports false when it is
-// already there, after writing the back-reference that stands for it.
-func (e *encoder) enter(id refID) bool {
+// reference writes the value of a reference (a pointer, a map or a slice)
+// identified by id with write, unless id is already on the path being
+// walked: then it writes a back-reference, how many references up the path
+// it points. It is a function of its own so that value, which runs once
+// per element, has no deferred call to pay for.
+func (e *encoder) reference(id refID, write func() error) error {
 	if i, ok := e.onPath[id]; ok {
 		e.tag(tagBackRef)
 		e.uvarint(uint64(len(e.path) - i))
-		return false
+		return nil
+	}
+	if e.onPath == nil {
+		e.onPath = map[refID]int{}
 	}
 	e.onPath[id] = len(e.path)
 	e.path = append(e.path, id)
-	return true
-}
-
-func (e *encoder) leave() {
-	id := e.path[len(e.path)-1]
-	e.path = e.path[:len(e.path)-1]
-	delete(e.onPath, id)
+	defer func() {
+		e.path = e.path[:len(e.path)-1]
+		delete(e.onPath, id)
+	}()
+	return write()
 }
 
 // value writes the canonical encoding of v.
@@ -344,11 +331,7 @@ func (e *encoder) value(v reflect.Value) error {
 			// nil and empty slices alike: the empty sequence.
 			return e.list(v)
 		}
-		if !e.enter(refID{v.UnsafePointer(), v.Len(), v.Type()}) {
-			return nil
-		}
-		defer e.leave()
-		return e.list(v)
+		return e.reference(refID{v.Pointer(), v.Len(), v.Type()}, func() error { return e.list(v) })
 	case reflect.Array:
 		return e.list(v)
 	case reflect.Map:
@@ -357,11 +340,7 @@ func (e *encoder) value(v reflect.Value) error {
 			e.uvarint(0)
 			return nil
 		}
-		if !e.enter(refID{v.UnsafePointer(), 0, v.Type()}) {
-			return nil
-		}
-		defer e.leave()
-		return e.mapEntries(v)
+		return e.reference(refID{v.Pointer(), 0, v.Type()}, func() error { return e.mapEntries(v) })
 	case reflect.Struct:
 		t := v.Type()
 		e.tag(tagStruct)
@@ -378,12 +357,10 @@ func (e *encoder) value(v reflect.Value) error {
 			e.tag(tagNil)
 			return nil
 		}
-		if !e.enter(refID{v.UnsafePointer(), 0, v.Type().Elem()}) {
-			return nil
-		}
-		defer e.leave()
-		e.tag(tagPointer)
-		return e.value(v.Elem())
+		return e.reference(refID{v.Pointer(), 0, v.Type().Elem()}, func() error {
+			e.tag(tagPointer)
+			return e.value(v.Elem())
+		})
 	case reflect.Interface:
 		if v.IsNil() {
 			e.tag(tagNilIface)
@@ -417,180 +394,13 @@ func (e *encoder) list(v reflect.Value) error {
 	}
 	e.tag(tagList)
 	e.uvarint(uint64(n))
-	if fastPaths && (v.Kind() == reflect.Slice || v.CanAddr()) && e.scalars(v) {
-		return nil
-	}
 	for i := 0; i < n; i++ {
 		if err := e.value(v.Index(i)); err != nil {
 			return within(err, "["+strconv.Itoa(i)+"]")
 		}
+		e.flush()
 	}
 	return nil
-}
-
-// fastPaths turns on the walks of scalars and maps that avoid a
-// reflect.Value per element, and the radix sort of map entries
-// (argkey_map.go); a test turns it off to check that they write the same
-// bytes as the general walk and the plain sort.
-var fastPaths = true
-
-// scalars writes the elements of v, a slice or an addressable array, when
-// their kind is a bool, a number or a string, exactly as value would write
-// each, reading them in place rather than through a reflect.Value apiece:
-// for a large slice of numbers that is most of the cost of its key. It
-// reports false, having written nothing, for elements of other kinds.
-func (e *encoder) scalars(v reflect.Value) bool {
-	n := v.Len()
-	var p unsafe.Pointer
-	if v.Kind() == reflect.Slice {
-		p = v.UnsafePointer()
-	} else {
-		p = unsafe.Pointer(v.UnsafeAddr())
-	}
-	switch v.Type().Elem().Kind() {
-	case reflect.Bool:
-		for _, x := range unsafe.Slice((*bool)(p), n) {
-			b := byte(0)
-			if x {
-				b = 1
-			}
-			e.buf = append(e.buf, tagBool, b)
-			e.flush()
-		}
-	case reflect.Int:
-		ints(e, unsafe.Slice((*int)(p), n))
-	case reflect.Int8:
-		ints(e, unsafe.Slice((*int8)(p), n))
-	case reflect.Int16:
-		ints(e, unsafe.Slice((*int16)(p), n))
-	case reflect.Int32:
-		ints(e, unsafe.Slice((*int32)(p), n))
-	case reflect.Int64:
-		ints(e, unsafe.Slice((*int64)(p), n))
-	case reflect.Uint:
-		uints(e, unsafe.Slice((*uint)(p), n))
-	case reflect.Uint16:
-		uints(e, unsafe.Slice((*uint16)(p), n))
-	case reflect.Uint32:
-		uints(e, unsafe.Slice((*uint32)(p), n))
-	case reflect.Uint64:
-		uints(e, unsafe.Slice((*uint64)(p), n))
-	case reflect.Uintptr:
-		uints(e, unsafe.Slice((*uintptr)(p), n))
-	case reflect.Float32:
-		floats(e, unsafe.Slice((*float32)(p), n))
-	case reflect.Float64:
-		floats(e, unsafe.Slice((*float64)(p), n))
-	case reflect.String:
-		for _, s := range unsafe.Slice((*string)(p), n) {
-			e.tagged(tagString, s)
-		}
-	default:
-		return false
-	}
-	return true
-}
-
-// ints writes xs as value writes each: tagInt and the zig-zag varint of
-// binary.AppendVarint.
-func ints[T int | int8 | int16 | int32 | int64](e *encoder, xs []T) {
-	varints(e, tagInt, xs, true)
-}
-
-// uints writes xs as value writes each: tagUint and the varint of
-// binary.AppendUvarint.
-func uints[T uint | uint16 | uint32 | uint64 | uintptr](e *encoder, xs []T) {
-	varints(e, tagUint, xs, false)
-}
-
-// varints writes each number of xs as tag and its varint, zig-zag encoded
-// when signed, as binary.AppendVarint and AppendUvarint would append it,
-// into room reserved for a chunk of numbers at a time: one bounds check per
-// number, and no call.
-//
-// A number of 57 bits or more (after zig-zag), such as a random 64-bit one,
-// a hash or a time in nanoseconds, has a varint of 9 or 10 bytes whose first
-// 8 all carry the continuation bit: it is written without finding its
-// length. Its first 8 bytes are its low 56 bits spread seven to a byte (see
-// spread7), byte 8 is bits 56 to 62 with bit 63 as its continuation bit,
-// set exactly when the varint has 10 bytes, and byte 9 is bit 63. The
-// branch is predictable for numbers of one magnitude, and cheap next to the
-// length lookup it saves (the profile of BenchmarkKey: half the time of the
-// encoding of random int64s went to the length and the shifts).
-// Smaller numbers take their length and continuation bits from
-// varintLens and varintMores, by bit length.
-func varints[T int | int8 | int16 | int32 | int64 | uint | uint16 | uint32 | uint64 | uintptr](e *encoder, tag byte, xs []T, signed bool) {
-	for len(xs) > 0 {
-		chunk := xs[:min(len(xs), chunkLen)]
-		xs = xs[len(chunk):]
-		b, i := e.reserve(len(chunk) * (1 + binary.MaxVarintLen64))
-		for _, x := range chunk {
-			u := uint64(x) // sign-extended when T is signed
-			if signed {
-				u = uint64(int64(u)<<1 ^ int64(u)>>63)
-			}
-			w := (*[1 + binary.MaxVarintLen64]byte)(b[i : i+1+binary.MaxVarintLen64])
-			w[0] = tag
-			if u>>56 != 0 {
-				binary.LittleEndian.PutUint64(w[1:9], spread7(u)|0x8080808080808080)
-				w[9] = byte(u >> 56)
-				w[10] = byte(u >> 63)
-				i += 10 + int(u>>63)
-				continue
-			}
-			n := bits.Len64(u) & 63 // at most 56 here; the mask spares a bounds check
-			binary.LittleEndian.PutUint64(w[1:9], spread7(u)|varintMores[n])
-			i += 1 + int(varintLens[n])
-		}
-		e.buf = b[:i]
-		e.flush()
-	}
-}
-
-// spread7 returns the low 56 bits of u spread seven to a byte, from the
-// lowest byte up, the top bit of every byte clear: the seven-bit groups of
-// a varint without their continuation bits. Three rounds halve the width of
-// the groups moved apart (28 bits to 32-bit lanes, 14 to 16, 7 to 8), fewer
-// operations than moving each of the 8 groups on its own.
-func spread7(u uint64) uint64 {
-	x := u & (1<<56 - 1)
-	x = x&0x000000000fffffff | x&0x00fffffff0000000<<4
-	x = x&0x00003fff00003fff | x&0x0fffc0000fffc000<<2
-	x = x&0x007f007f007f007f | x&0x3f803f803f803f80<<1
-	return x
-}
-
-// varintLens and varintMores hold, for each bit length of a number below
-// 2^56 (as bits.Len64 gives it, 0 to 56; the tables are larger so that
-// indexing them with a masked length needs no bounds check), the length of
-// its varint and the continuation bits of its bytes: 0x80 on every byte
-// followed by another.
-var varintLens, varintMores = func() (lens [64]uint8, mores [64]uint64) {
-	for bitLen := range 57 {
-		n := max(1, (bitLen+6)/7)
-		lens[bitLen] = uint8(n)
-		for j := 0; j < n-1; j++ {
-			mores[bitLen] |= 0x80 << (8 * j)
-		}
-	}
-	return lens, mores
-}()
-
-// chunkLen is how many numbers ints and uints write between two flushes.
-const chunkLen = 4096
-
-// reserve makes the capacity of e.buf at least n bytes more than its length
-// and returns it, with its length as it was, where to write next.
-func (e *encoder) reserve(n int) ([]byte, int) {
-	e.buf = slices.Grow(e.buf, n)
-	return e.buf, len(e.buf)
-}
-
-func floats[T float32 | float64](e *encoder, xs []T) {
-	for _, x := range xs {
-		e.buf = appendFloat(append(e.buf, tagFloat), float64(x))
-		e.flush()
-	}
 }
 
 // printable returns what a message can show of a map key.
