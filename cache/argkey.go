@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -22,7 +23,9 @@ import (
 // (the same value gives the same key in every process, on every platform,
 // with every Go version), kept by testdata/argkeys.golden: any change to what
 // follows that changes a key fails that test. A deliberate change of the
-// encoding must change keyFormat, so that old and new keys never mix.
+// encoding of some values gets new tags, and the tags it replaces are never
+// written again, so that an old key and a new one never mix; keyFormat
+// changes only with the whole encoding.
 
 // keyFormat begins every encoding.
 const keyFormat = "pecapiku key v1\x00"
@@ -36,26 +39,34 @@ const maxPrefix = 40
 
 // The tags of the encoding: one byte before every value.
 const (
-	tagBool      = 'b' // then 0 or 1
-	tagInt       = 'i' // any signed integer, then a zig-zag varint
-	tagUint      = 'u' // any unsigned integer and uintptr, then a uvarint
-	tagFloat     = 'f' // float32 and float64, then 8 bytes big-endian (see appendFloat)
-	tagComplex   = 'c' // then two floats
-	tagString    = 's' // then the length and the bytes
-	tagBytes     = 'y' // slices and arrays of a one-byte unsigned kind, then the length and the bytes
-	tagList      = 'l' // other slices and arrays, then the length and the elements
-	tagMap       = 'm' // then the length and the entries, sorted
-	tagStruct    = 'S' // then the number of fields and each field's name and value
-	tagPointer   = 'p' // a non-nil pointer, then the value it points to
-	tagNil       = 'z' // a nil pointer
-	tagInterface = 'I' // a non-nil interface, then its dynamic type's name and its value
-	tagNilIface  = 'n' // a nil interface
-	tagBackRef   = 'r' // a cycle, then how many references up the path it points
-	tagTime      = 'T' // time.Time, then Unix seconds (varint) and nanoseconds (uvarint)
-	tagLocation  = 'L' // time.Location, then its name
-	tagBigInt    = 'B' // big.Int, then its decimal text
-	tagBigRat    = 'R' // big.Rat, then its text "a/b"
-	tagBigFloat  = 'F' // big.Float, then its exact text in %p form
+	tagBool         = 'b' // then 0 or 1
+	tagInt          = 'i' // any signed integer, then a zig-zag varint
+	tagUint         = 'u' // any unsigned integer and uintptr, then a uvarint
+	tagFloat        = 'f' // float32 and float64, then 8 bytes big-endian (see appendFloat)
+	tagComplex      = 'c' // then two floats
+	tagString       = 's' // then the length and the bytes
+	tagBytes        = 'y' // slices and arrays of a one-byte unsigned kind, then the length and the bytes
+	tagList         = 'l' // other slices and arrays, then the length and the elements
+	tagMap          = 'm' // then the length and the entries, sorted
+	tagStruct       = 'S' // then the number of fields and each field's name and value
+	tagPointer      = 'p' // a non-nil pointer, then the value it points to
+	tagNil          = 'z' // a nil pointer
+	tagInterface    = 'I' // a non-nil interface holding a value of a type spelled without structure (see keyTypeName), then that spelling and the value
+	tagShapedIface  = 'J' // a non-nil interface holding a value of a type spelled with the structure of a named type, then that spelling and the value
+	tagNilIface     = 'n' // a nil interface
+	tagBackRef      = 'r' // a cycle, then how many references up the path it points
+	tagTime         = 'T' // time.Time, then Unix seconds (varint) and nanoseconds (uvarint)
+	tagZones        = 'Z' // time.Location, then its name and its zones (see location)
+	tagBigInt       = 'B' // big.Int, then its decimal text
+	tagBigRat       = 'R' // big.Rat, then its text "a/b"
+	tagBigFloatPrec = 'G' // big.Float, then its precision (uvarint), its rounding mode's name and its exact text in %p form, -0 as 0
+
+	// Tags of earlier keys, never written again: a time.Location by its
+	// name alone, which let locations that differ share a key, and a
+	// big.Float by its text alone, which let precisions share a key and
+	// kept -0 apart from 0.
+	_ = 'L'
+	_ = 'F'
 )
 
 // keyFile returns the file name, without extension, of the entry whose key is
@@ -234,17 +245,147 @@ func (e *encoder) special(v reflect.Value) bool {
 		e.varint(tm.Unix())
 		e.uvarint(uint64(tm.Nanosecond()))
 	case locationType:
-		e.tagged(tagLocation, v.Addr().Interface().(*time.Location).String())
+		e.location(v.Addr().Interface().(*time.Location))
 	case bigIntType:
 		e.tagged(tagBigInt, v.Addr().Interface().(*big.Int).String())
 	case bigRatType:
 		e.tagged(tagBigRat, v.Addr().Interface().(*big.Rat).String())
 	case bigFloatType:
-		e.tagged(tagBigFloat, v.Addr().Interface().(*big.Float).Text('p', 0))
+		e.bigFloat(v.Addr().Interface().(*big.Float))
 	default:
 		return false
 	}
 	return true
+}
+
+// bigFloat writes f: its precision and rounding mode, which decide the
+// results of arithmetic on it, and its exact value, with -0 written as 0
+// as for float64s. Its accuracy, which tells how the last operation on it
+// rounded, is left out: 1.5 is 1.5 however it was reached.
+func (e *encoder) bigFloat(f *big.Float) {
+	e.tag(tagBigFloatPrec)
+	e.uvarint(uint64(f.Prec()))
+	e.string(f.Mode().String())
+	if f.Sign() == 0 {
+		e.string("0")
+		return
+	}
+	e.string(f.Text('p', 0))
+}
+
+// zone is what a location says of an instant: the abbreviation of its
+// zone, its offset east of UTC in seconds, and whether it is daylight
+// saving time.
+type zone struct {
+	name   string
+	offset int
+	dst    bool
+}
+
+func zoneAt(t time.Time, loc *time.Location) zone {
+	t = t.In(loc)
+	name, offset := t.Zone()
+	return zone{name, offset, t.IsDST()}
+}
+
+// zonesFrom and zonesUntil bound the instants whose zones key a location.
+// The tz database lists no transition before 1835 nor after 2087, and past
+// the last it lists, a location's rule repeats every year, so that a decade
+// of it tells two rules apart. The bounds also keep the work of a key
+// bounded for any location, whatever its data: a few steps a year of rules.
+var (
+	zonesFrom  = time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC)
+	zonesUntil = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// location writes loc by what its exported methods show: its name, the
+// zone it gives zonesFrom, and the changes of zone up to zonesUntil (see
+// zoneChanges). So two locations that give every instant between those
+// bounds the same zone have one key, however they were made
+// (time.FixedZone, time.LoadLocation, time.LoadLocationFromTZData, with a
+// transition that changes nothing, or with a rule rather than a list), and
+// a location whose fields fill a cache as it is used keeps its key.
+func (e *encoder) location(loc *time.Location) {
+	e.tagged(tagZones, loc.String())
+	e.zone(zoneAt(zonesFrom, loc))
+	changes := zoneChanges(loc)
+	e.uvarint(uint64(len(changes)))
+	for _, c := range changes {
+		e.varint(c.at)
+		e.zone(c.to)
+	}
+}
+
+// zoneChange is a change of zone in a location: at Unix seconds at, to the
+// zone to.
+type zoneChange struct {
+	at int64
+	to zone
+}
+
+// zoneChanges returns the changes of zone of loc after zonesFrom and before
+// zonesUntil, in order.
+//
+// They are found with Time.ZoneBounds, which gives the end of the zone of
+// an instant. Past a location's last listed transition, where its rule
+// applies, time reports the end of a year as an end too, and at the end of
+// a leap year an end that is not after the instant asked about: the walk
+// then steps a day, and looks for a change of zone in that day, if any,
+// second by second by bisection. Each step moves at least a second
+// forward, and the steps over a rule are a few a year.
+func zoneChanges(loc *time.Location) []zoneChange {
+	var changes []zoneChange
+	t := zonesFrom
+	cur := zoneAt(t, loc)
+	for {
+		_, end := t.In(loc).ZoneBounds()
+		if end.IsZero() || !end.Before(zonesUntil) {
+			return changes // the zone of t lasts past zonesUntil
+		}
+		next, trusted := end, true
+		if !end.After(t) {
+			next, trusted = t.Add(24*time.Hour), false
+			if !next.Before(zonesUntil) {
+				return changes
+			}
+		}
+		z := zoneAt(next, loc)
+		if z == cur {
+			t = next
+			continue
+		}
+		if !trusted {
+			next = firstChange(loc, t, next, cur)
+			z = zoneAt(next, loc)
+		}
+		changes = append(changes, zoneChange{next.Unix(), z})
+		cur, t = z, next
+	}
+}
+
+// firstChange returns the first whole second after from, up to to, whose
+// zone in loc is not was, given that the zone of to is not.
+func firstChange(loc *time.Location, from, to time.Time, was zone) time.Time {
+	lo, hi := from.Unix(), to.Unix()
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if zoneAt(time.Unix(mid, 0), loc) == was {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return time.Unix(hi, 0)
+}
+
+func (e *encoder) zone(z zone) {
+	e.string(z.name)
+	e.varint(int64(z.offset))
+	if z.dst {
+		e.tag(1)
+	} else {
+		e.tag(0)
+	}
 }
 
 // settle returns v in a form whose fields can all be read with Interface:
@@ -367,7 +508,11 @@ func (e *encoder) value(v reflect.Value) error {
 			return nil
 		}
 		elem := v.Elem()
-		e.tagged(tagInterface, keyTypeName(elem.Type()))
+		if name, shaped := keyTypeName(elem.Type()); shaped {
+			e.tagged(tagShapedIface, name)
+		} else {
+			e.tagged(tagInterface, name)
+		}
 		return e.value(elem)
 	default: // Func, Chan, UnsafePointer
 		return &keyError{typ: v.Type()}
@@ -412,61 +557,124 @@ func printable(v reflect.Value) any {
 	return v.Type().String()
 }
 
-// keyTypeName spells t for the key of a value held in an interface: the import
-// path and name of a named type ("github.com/you/app.Doc", where reflect
-// spells type arguments of a generic type with package names), the name of a
-// predeclared one ("int", "error"), and Go's syntax built from those for the
-// others ("[]github.com/you/app.Doc", "map[string]interface{}").
-// Renaming a type, or moving it to another package, changes the keys of the
-// values of that type held in interfaces.
-func keyTypeName(t reflect.Type) string {
-	if t.Name() != "" {
-		if t.PkgPath() != "" {
-			return t.PkgPath() + "." + t.Name()
-		}
-		return t.Name()
+// keyTypeName spells t for the key of a value held in an interface, and
+// reports whether the spelling holds the structure of a named type.
+//
+// A type is spelled in Go's syntax, with the import path of every named type
+// ("[]github.com/you/app.Doc", "map[string]interface{}"; reflect spells the
+// type arguments of a generic type that way too), and a named type other
+// than a predeclared one with its underlying type after it in parentheses
+// ("github.com/you/app.Celsius(float64)"): the types of one name declared in
+// different functions of one package, which reflect names alike, are told
+// apart by their structure. Within that structure, the named types of the
+// same package are spelled with their structure too (the only types a local
+// type can refer to besides package-level types of other packages), those
+// of other packages by name, and so are the types of the parameters and
+// results of funcs and methods. The number that the compiler gives a local
+// type in the name of a generic type ("Box[app.T·1]") is left out: it
+// counts the local types of the package and changes with the source.
+//
+// time.Time, time.Location and math/big's Int, Rat and Float, whose keys come
+// from their methods, are spelled by name, and a named type whose underlying
+// type is time.Time's with "(time.Time)": their fields are another package's
+// business.
+//
+// Renaming a type, moving it to another package, or changing its structure
+// changes the keys of the values of that type held in interfaces.
+func keyTypeName(t reflect.Type) (name string, shaped bool) {
+	if s, ok := typeSpellings.Load(t); ok {
+		s := s.(typeSpelling)
+		return s.name, s.shaped
 	}
+	var s speller
+	s.spell(t, "")
+	typeSpellings.Store(t, typeSpelling{s.b.String(), s.shaped})
+	return s.b.String(), s.shaped
+}
+
+// typeSpellings holds the spellings of keyTypeName by type: a slice of a
+// million values held in interfaces needs only a few.
+var typeSpellings sync.Map // of reflect.Type to typeSpelling
+
+type typeSpelling struct {
+	name   string
+	shaped bool
+}
+
+// speller builds the spelling of keyTypeName.
+type speller struct {
+	b      strings.Builder
+	open   []reflect.Type // the named types whose structures are being spelled
+	shaped bool           // whether b holds the structure of a named type
+}
+
+// namesOnly, as the package of spell, spells every named type by name.
+const namesOnly = "\x00"
+
+// spell writes t, met within the structure of a named type of package
+// within, or at the top of the spelling when within is "".
+func (s *speller) spell(t reflect.Type, within string) {
+	name := t.Name()
+	if name == "" {
+		s.structure(t, within)
+		return
+	}
+	if t.PkgPath() == "" { // predeclared
+		s.b.WriteString(name)
+		return
+	}
+	s.b.WriteString(t.PkgPath() + "." + withoutLocalNumbers(name))
+	switch {
+	case t == timeType || t == locationType || t == bigIntType || t == bigRatType || t == bigFloatType:
+		return
+	case within != "" && t.PkgPath() != within, slices.Contains(s.open, t):
+		return
+	}
+	s.shaped = true
+	s.open = append(s.open, t)
+	s.b.WriteString("(")
+	if t.Kind() == reflect.Struct && t.ConvertibleTo(timeType) {
+		s.b.WriteString("time.Time")
+	} else {
+		s.structure(t, t.PkgPath())
+	}
+	s.b.WriteString(")")
+	s.open = s.open[:len(s.open)-1]
+}
+
+// structure writes the underlying type of t, whose named types are spelled
+// as spell spells them within package within.
+func (s *speller) structure(t reflect.Type, within string) {
+	b := &s.b
 	switch t.Kind() {
 	case reflect.Pointer:
-		return "*" + keyTypeName(t.Elem())
+		b.WriteString("*")
+		s.spell(t.Elem(), within)
 	case reflect.Slice:
-		return "[]" + keyTypeName(t.Elem())
+		b.WriteString("[]")
+		s.spell(t.Elem(), within)
 	case reflect.Array:
-		return "[" + strconv.Itoa(t.Len()) + "]" + keyTypeName(t.Elem())
+		b.WriteString("[" + strconv.Itoa(t.Len()) + "]")
+		s.spell(t.Elem(), within)
 	case reflect.Map:
-		return "map[" + keyTypeName(t.Key()) + "]" + keyTypeName(t.Elem())
+		b.WriteString("map[")
+		s.spell(t.Key(), within)
+		b.WriteString("]")
+		s.spell(t.Elem(), within)
 	case reflect.Chan:
 		switch t.ChanDir() {
 		case reflect.RecvDir:
-			return "<-chan " + keyTypeName(t.Elem())
+			b.WriteString("<-chan ")
 		case reflect.SendDir:
-			return "chan<- " + keyTypeName(t.Elem())
+			b.WriteString("chan<- ")
+		default:
+			b.WriteString("chan ")
 		}
-		return "chan " + keyTypeName(t.Elem())
+		s.spell(t.Elem(), within)
 	case reflect.Func:
-		var b strings.Builder
-		b.WriteString("func(")
-		for i := 0; i < t.NumIn(); i++ {
-			if i > 0 {
-				b.WriteString(",")
-			}
-			if t.IsVariadic() && i == t.NumIn()-1 {
-				b.WriteString("..." + keyTypeName(t.In(i).Elem()))
-			} else {
-				b.WriteString(keyTypeName(t.In(i)))
-			}
-		}
-		b.WriteString(")(")
-		for i := 0; i < t.NumOut(); i++ {
-			if i > 0 {
-				b.WriteString(",")
-			}
-			b.WriteString(keyTypeName(t.Out(i)))
-		}
-		b.WriteString(")")
-		return b.String()
+		b.WriteString("func")
+		s.signature(t)
 	case reflect.Struct:
-		var b strings.Builder
 		b.WriteString("struct{")
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
@@ -479,12 +687,11 @@ func keyTypeName(t reflect.Type) string {
 			if f.Anonymous {
 				b.WriteString("embedded ")
 			}
-			b.WriteString(f.Name + " " + keyTypeName(f.Type))
+			b.WriteString(f.Name + " ")
+			s.spell(f.Type, within)
 		}
 		b.WriteString("}")
-		return b.String()
 	case reflect.Interface:
-		var b strings.Builder
 		b.WriteString("interface{")
 		for i := 0; i < t.NumMethod(); i++ {
 			m := t.Method(i)
@@ -494,10 +701,49 @@ func keyTypeName(t reflect.Type) string {
 			if m.PkgPath != "" {
 				b.WriteString(m.PkgPath + ".")
 			}
-			b.WriteString(m.Name + strings.TrimPrefix(keyTypeName(m.Type), "func"))
+			b.WriteString(m.Name)
+			s.signature(m.Type)
 		}
 		b.WriteString("}")
-		return b.String()
+	default: // the kinds of the predeclared types, and unsafe.Pointer
+		b.WriteString(t.Kind().String())
 	}
-	return t.String() // not reached: every unnamed kind is above
+}
+
+// signature writes the parameters and results of the func type t.
+func (s *speller) signature(t reflect.Type) {
+	b := &s.b
+	b.WriteString("(")
+	for i := 0; i < t.NumIn(); i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		if t.IsVariadic() && i == t.NumIn()-1 {
+			b.WriteString("...")
+			s.spell(t.In(i).Elem(), namesOnly)
+		} else {
+			s.spell(t.In(i), namesOnly)
+		}
+	}
+	b.WriteString(")(")
+	for i := 0; i < t.NumOut(); i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		s.spell(t.Out(i), namesOnly)
+	}
+	b.WriteString(")")
+}
+
+// withoutLocalNumbers returns name without the numbers the compiler adds
+// to local types, "·" and digits, where they appear in the type arguments
+// of a generic type. No identifier holds a "·".
+func withoutLocalNumbers(name string) string {
+	for {
+		before, after, found := strings.Cut(name, "·")
+		if !found {
+			return name
+		}
+		name = before + strings.TrimLeft(after, "0123456789")
+	}
 }

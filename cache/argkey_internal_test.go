@@ -3,6 +3,7 @@ package cache
 import (
 	"crypto/sha256"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"reflect"
 	"strconv"
@@ -10,19 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"gotest.tools/v3/assert"
 )
 
 // TestCanonicalBytes spells out the encoding of a few values byte by byte:
 // the format the golden table of argkey_test.go hashes.
 func TestCanonicalBytes(t *testing.T) {
-	type pair struct {
-		A int
-		b string
-	}
-	type loop struct {
-		Next *loop
-	}
 	self := &loop{}
 	self.Next = self
 	const head = "pecapiku key v1\x00"
@@ -52,6 +47,12 @@ func TestCanonicalBytes(t *testing.T) {
 		{"interface", valueOf(any(int8(1))), "", head + "\x00I\x04int8i\x02"},
 		{"nil interface", valueOf(any(nil)), "", head + "\x00n"},
 		{"time", valueOf(time.Unix(1, 5).In(time.FixedZone("X", 60))), "", head + "\x00T\x02\x05"},
+		{"named type in an interface", valueOf(any(score(1))), "", head + "\x00J\x2egithub.com/pecapiku/pecapiku/cache.score(int8)i\x02"},
+		{"named types within", valueOf(any([]*pair{nil})), "", head + "\x00J\x65[]*github.com/pecapiku/pecapiku/cache.pair(struct{A int;github.com/pecapiku/pecapiku/cache.b string})l\x01z"},
+		{"cycle of types", valueOf(any((*loop)(nil))), "", head + "\x00J\x5f*github.com/pecapiku/pecapiku/cache.loop(struct{Next *github.com/pecapiku/pecapiku/cache.loop})z"},
+		{"fixed zone", valueOf(time.FixedZone("X", 60)), "", head + "\x00pZ\x01X\x01X\x78\x00\x00"},
+		{"big.Float", valueOf(new(big.Float).SetPrec(8).SetFloat64(-1.5)), "", head + "\x00pG\x08\x0dToNearestEven\x08-0x.cp+1"},
+		{"big.Float -0", valueOf(new(big.Float).SetPrec(8).SetMode(big.ToZero).Neg(new(big.Float))), "", head + "\x00pG\x08\x06ToZero\x010"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := canonical(tc.value(), tc.version)
@@ -60,6 +61,17 @@ func TestCanonicalBytes(t *testing.T) {
 		})
 	}
 }
+
+// Types of TestCanonicalBytes, at package level so that their spelling in
+// an interface is one a reader can check.
+type (
+	pair struct {
+		A int
+		b string
+	}
+	loop  struct{ Next *loop }
+	score int8
+)
 
 // valueOf returns v as the wrapped functions see their argument: by its
 // static type, addressable.
@@ -97,6 +109,51 @@ func TestDigestOfLargeValues(t *testing.T) {
 			assert.NilError(t, err)
 			assert.Assert(t, len(enc) > 4<<16, "the encoding (%d bytes) spans few buffers", len(enc))
 			assert.Equal(t, got, sha256.Sum256(enc))
+		})
+	}
+}
+
+// TestZoneChanges checks the changes of zone that key a location against a
+// scan of its instants every six hours from zonesFrom to zonesUntil, each
+// change found pinned to its second by bisection, on locations with lists
+// of transitions, rules after them (where time reports the ends of years
+// as ends of zones, and at the end of a leap year an end that is no later
+// than the instant asked about) and zones of half an hour.
+func TestZoneChanges(t *testing.T) {
+	locations := map[string]*time.Location{
+		"UTC":   time.UTC,
+		"fixed": time.FixedZone("X", 5400),
+	}
+	// The tz database where the platform or Go has one.
+	for _, name := range []string{"Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Africa/Casablanca"} {
+		if loc, err := time.LoadLocation(name); err == nil {
+			locations[name] = loc
+		} else {
+			t.Logf("no %s: %v", name, err)
+		}
+	}
+	for name, loc := range locations {
+		t.Run(name, func(t *testing.T) {
+			var want []zoneChange
+			at := zonesFrom
+			cur := zoneAt(at, loc)
+			for {
+				next := at.Add(6 * time.Hour)
+				if !next.Before(zonesUntil) {
+					break
+				}
+				if z := zoneAt(next, loc); z != cur {
+					change := firstChange(loc, at, next, cur)
+					want = append(want, zoneChange{change.Unix(), zoneAt(change, loc)})
+					cur = z
+				}
+				at = next
+			}
+			if strings.Contains(name, "/") {
+				assert.Assert(t, len(want) > 100, "%s changes zone %d times", name, len(want))
+			}
+			got := zoneChanges(loc)
+			assert.DeepEqual(t, got, want, cmp.AllowUnexported(zoneChange{}, zone{}))
 		})
 	}
 }
