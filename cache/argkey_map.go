@@ -53,9 +53,12 @@ func (e *encoder) mapEntries(v reflect.Value) error {
 			mapScratches.Put(s)
 		}
 	}()
+	// Room for entries of a few bytes each, as most are, grown at once
+	// rather than by append: a scratch may be new, when the garbage
+	// collector has emptied the pool.
 	out, buf := e.out, e.buf
-	e.out, e.buf = nil, s.buf[:0]
-	entries, err := e.encodeEntries(v, s.entries[:0])
+	e.out, e.buf = nil, slices.Grow(s.buf[:0], 24*v.Len())
+	entries, err := e.encodeEntries(v, slices.Grow(s.entries[:0], v.Len()))
 	all := e.buf
 	s.buf, s.entries = all, entries
 	e.out, e.buf = out, buf
