@@ -229,16 +229,23 @@ var (
 	bigFloatType = reflect.TypeOf(big.Float{})
 )
 
-// special encodes the types whose fields are not their value: a time's
-// fields hold a zone and a monotonic reading, a location's fields fill a
-// cache as it is used, and math/big's numbers hold words of the platform's
-// size. It reports whether v was one of them.
+// special encodes the types whose fields are not their value, and the
+// types defined as those: a time's fields hold a zone and a monotonic
+// reading, a location's fields hold the zone of the time it was loaded, and
+// math/big's numbers hold words of the platform's size. It reports whether
+// v was one of them.
 func (e *encoder) special(v reflect.Value) bool {
-	t := v.Type()
-	if t != timeType && t.ConvertibleTo(timeType) {
-		v, t = v.Convert(timeType), timeType
+	s := specialOf(v.Type())
+	if s == nil {
+		return false
 	}
-	switch t {
+	if v.Type() != s {
+		// A copy, addressable for the methods of s.
+		c := reflect.New(s).Elem()
+		c.Set(v.Convert(s))
+		v = c
+	}
+	switch s {
 	case timeType:
 		tm := v.Interface().(time.Time)
 		e.tag(tagTime)
@@ -252,11 +259,34 @@ func (e *encoder) special(v reflect.Value) bool {
 		e.tagged(tagBigRat, v.Addr().Interface().(*big.Rat).String())
 	case bigFloatType:
 		e.bigFloat(v.Addr().Interface().(*big.Float))
-	default:
-		return false
 	}
 	return true
 }
+
+// specialOf returns the type that special encodes whose underlying type t
+// has, or nil.
+func specialOf(t reflect.Type) reflect.Type {
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	if s, ok := specials.Load(t); ok {
+		special, _ := s.(reflect.Type) // nil for none
+		return special
+	}
+	var found reflect.Type
+	for _, s := range []reflect.Type{timeType, locationType, bigIntType, bigRatType, bigFloatType} {
+		if t.ConvertibleTo(s) {
+			found = s
+			break
+		}
+	}
+	specials.Store(t, found)
+	return found
+}
+
+// specials holds the results of specialOf by type: it runs on every struct
+// walked.
+var specials sync.Map // of reflect.Type to reflect.Type, nil for none
 
 // bigFloat writes f: its precision and rounding mode, which decide the
 // results of arithmetic on it, and its exact value, with -0 written as 0
@@ -304,7 +334,7 @@ var (
 // bounds the same zone have one key, however they were made
 // (time.FixedZone, time.LoadLocation, time.LoadLocationFromTZData, with a
 // transition that changes nothing, or with a rule rather than a list), and
-// a location whose fields fill a cache as it is used keeps its key.
+// whatever zone it keeps of the time it was loaded.
 func (e *encoder) location(loc *time.Location) {
 	e.tagged(tagZones, loc.String())
 	e.zone(zoneAt(zonesFrom, loc))
@@ -575,9 +605,9 @@ func printable(v reflect.Value) any {
 // counts the local types of the package and changes with the source.
 //
 // time.Time, time.Location and math/big's Int, Rat and Float, whose keys come
-// from their methods, are spelled by name, and a named type whose underlying
-// type is time.Time's with "(time.Time)": their fields are another package's
-// business.
+// from their methods, are spelled by name, and a named type defined as one
+// of them with that name in parentheses ("github.com/you/app.Money(math/big.Int)"):
+// their fields are another package's business.
 //
 // Renaming a type, moving it to another package, or changing its structure
 // changes the keys of the values of that type held in interfaces.
@@ -624,17 +654,15 @@ func (s *speller) spell(t reflect.Type, within string) {
 		return
 	}
 	s.b.WriteString(t.PkgPath() + "." + withoutLocalNumbers(name))
-	switch {
-	case t == timeType || t == locationType || t == bigIntType || t == bigRatType || t == bigFloatType:
-		return
-	case within != "" && t.PkgPath() != within, slices.Contains(s.open, t):
+	special := specialOf(t)
+	if special == t || within != "" && t.PkgPath() != within || slices.Contains(s.open, t) {
 		return
 	}
 	s.shaped = true
 	s.open = append(s.open, t)
 	s.b.WriteString("(")
-	if t.Kind() == reflect.Struct && t.ConvertibleTo(timeType) {
-		s.b.WriteString("time.Time")
+	if special != nil {
+		s.b.WriteString(special.PkgPath() + "." + special.Name())
 	} else {
 		s.structure(t, t.PkgPath())
 	}

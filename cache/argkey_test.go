@@ -159,6 +159,13 @@ func TestEntryKeyEqual(t *testing.T) {
 		{"a transition that changes nothing", k(tzLocation("X", tzif([]zoneType{{"X", 3600, false}}, nil, nil, ""))), k(tzLocation("X", tzif([]zoneType{{"X", 3600, false}, {"X", 3600, false}}, []int64{1e9}, []uint8{1}, "")))},
 		{"transitions listed or made by the rule", k(euLocation(2000, euRule)), k(euLocation(2001, euRule))},
 		{"a location and its copy", k(*time.FixedZone("X", 3600)), k(*time.FixedZone("X", 3600))},
+		// Types defined as those whose keys come from their methods are
+		// keyed as those: not by their fields, which hold words of the
+		// platform's size, or the zone of the time a location was loaded.
+		{"a type defined as big.Int", k(&money{}), k(new(big.Int))},
+		{"a type defined as big.Int, of a large value", k((*money)(bigInt("1267650600228229401496703205376"))), k(bigInt("1267650600228229401496703205376"))},
+		{"a type defined as big.Float", k((*ratio)(bigFloat(8, big.ToZero, 2.5))), k(bigFloat(8, big.ToZero, 2.5))},
+		{"a type defined as time.Location", k(place(*euLocation(2000, euRule))), k(*euLocation(2000, euRule))},
 		// Equal on purpose: a big.Float's accuracy tells how it was made,
 		// not what it is; -0 is 0, as for float64.
 		{"big.Float accuracy", k(bigFloat(8, big.ToNearestEven, 1.5)), k(bigFloat(8, big.ToNearestEven, 1.5000001))},
@@ -332,6 +339,13 @@ func TestEntryKeyErrors(t *testing.T) {
 		})
 	}
 }
+
+// Types defined as types whose keys come from their methods.
+type (
+	money big.Int
+	ratio big.Float
+	place time.Location
+)
 
 // parsedZone returns the location that time.Parse gives a time with the
 // offset zone, unnamed when no zone of time.Local has that offset.
@@ -582,6 +596,8 @@ func goldenKeys() []struct {
 		{"any *time.Location", k(any(time.UTC))},
 		{"any *big.Int", k(any(big.NewInt(7)))},
 		{"any node", k(any(ring(1, 2)))},
+		{"*type defined as big.Int", k((*money)(big.NewInt(7)))},
+		{"any type defined as big.Int", k(any(money(*big.NewInt(7))))},
 	}
 }
 

@@ -137,7 +137,8 @@ func (s *funcSettings) fail(err error) {
 //   - math/big's Int and Rat by their exact text, since their words differ
 //     between 32- and 64-bit platforms, and Float by its precision and
 //     rounding mode, which decide the results of arithmetic on it, and its
-//     exact value.
+//     exact value. A type defined as one of these types or time's (type
+//     Money big.Int) is keyed as that type.
 //
 // The static type of the argument is not part of the key; a struct type's
 // field names and order are. Funcs, channels and unsafe pointers, wherever
