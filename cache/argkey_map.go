@@ -41,15 +41,19 @@ type mapScratch struct {
 
 var mapScratches = sync.Pool{New: func() any { return new(mapScratch) }}
 
-// maxPooled is the most entries of a scratch that is kept for another map.
-const maxPooled = 1 << 17
+// A scratch of more entries or bytes than these is left to the garbage
+// collector rather than kept for another map.
+const (
+	maxPooledEntries = 1 << 17
+	maxPooledBytes   = 4 << 20
+)
 
 // mapEntries writes a non-empty map: its length, then its entries in the
 // byte order of their encodings (see the top of this file).
 func (e *encoder) mapEntries(v reflect.Value) error {
 	s := mapScratches.Get().(*mapScratch)
 	defer func() {
-		if cap(s.entries) <= maxPooled {
+		if cap(s.entries) <= maxPooledEntries && cap(s.buf) <= maxPooledBytes {
 			mapScratches.Put(s)
 		}
 	}()
