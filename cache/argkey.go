@@ -8,7 +8,6 @@ import (
 	"hash"
 	"math"
 	"math/big"
-	"math/bits"
 	"reflect"
 	"slices"
 	"strconv"
@@ -24,7 +23,9 @@ import (
 // (the same value gives the same key in every process, on every platform,
 // with every Go version), kept by testdata/argkeys.golden: any change to what
 // follows that changes a key fails that test. A deliberate change of the
-// encoding must change keyFormat, so that old and new keys never mix.
+// encoding of some values gets new tags, and the tags it replaces are never
+// written again, so that an old key and a new one never mix; keyFormat
+// changes only with the whole encoding.
 
 // keyFormat begins every encoding.
 const keyFormat = "pecapiku key v1\x00"
@@ -38,26 +39,34 @@ const maxPrefix = 40
 
 // The tags of the encoding: one byte before every value.
 const (
-	tagBool      = 'b' // then 0 or 1
-	tagInt       = 'i' // any signed integer, then a zig-zag varint
-	tagUint      = 'u' // any unsigned integer and uintptr, then a uvarint
-	tagFloat     = 'f' // float32 and float64, then 8 bytes big-endian (see appendFloat)
-	tagComplex   = 'c' // then two floats
-	tagString    = 's' // then the length and the bytes
-	tagBytes     = 'y' // slices and arrays of a one-byte unsigned kind, then the length and the bytes
-	tagList      = 'l' // other slices and arrays, then the length and the elements
-	tagMap       = 'm' // then the length and the entries, sorted
-	tagStruct    = 'S' // then the number of fields and each field's name and value
-	tagPointer   = 'p' // a non-nil pointer, then the value it points to
-	tagNil       = 'z' // a nil pointer
-	tagInterface = 'I' // a non-nil interface, then its dynamic type's name and its value
-	tagNilIface  = 'n' // a nil interface
-	tagBackRef   = 'r' // a cycle, then how many references up the path it points
-	tagTime      = 'T' // time.Time, then Unix seconds (varint) and nanoseconds (uvarint)
-	tagLocation  = 'L' // time.Location, then its name
-	tagBigInt    = 'B' // big.Int, then its decimal text
-	tagBigRat    = 'R' // big.Rat, then its text "a/b"
-	tagBigFloat  = 'F' // big.Float, then its exact text in %p form
+	tagBool         = 'b' // then 0 or 1
+	tagInt          = 'i' // any signed integer, then a zig-zag varint
+	tagUint         = 'u' // any unsigned integer and uintptr, then a uvarint
+	tagFloat        = 'f' // float32 and float64, then 8 bytes big-endian (see appendFloat)
+	tagComplex      = 'c' // then two floats
+	tagString       = 's' // then the length and the bytes
+	tagBytes        = 'y' // slices and arrays of a one-byte unsigned kind, then the length and the bytes
+	tagList         = 'l' // other slices and arrays, then the length and the elements
+	tagMap          = 'm' // then the length and the entries, sorted
+	tagStruct       = 'S' // then the number of fields and each field's name and value
+	tagPointer      = 'p' // a non-nil pointer, then the value it points to
+	tagNil          = 'z' // a nil pointer
+	tagInterface    = 'I' // a non-nil interface holding a value of a type spelled without structure (see keyTypeName), then that spelling and the value
+	tagShapedIface  = 'J' // a non-nil interface holding a value of a type spelled with the structure of a named type, then that spelling and the value
+	tagNilIface     = 'n' // a nil interface
+	tagBackRef      = 'r' // a cycle, then how many references up the path it points
+	tagTime         = 'T' // time.Time, then Unix seconds (varint) and nanoseconds (uvarint)
+	tagZones        = 'Z' // time.Location, then its name and its zones (see location)
+	tagBigInt       = 'B' // big.Int, then its decimal text
+	tagBigRat       = 'R' // big.Rat, then its text "a/b"
+	tagBigFloatPrec = 'G' // big.Float, then its precision (uvarint), its rounding mode's name and its exact text in %p form, -0 as 0
+
+	// Tags of earlier keys, never written again: a time.Location by its
+	// name alone, which let locations that differ share a key, and a
+	// big.Float by its text alone, which let precisions share a key and
+	// kept -0 apart from 0.
+	_ = 'L'
+	_ = 'F'
 )
 
 // keyFile returns the file name, without extension, of the entry whose key is
@@ -84,8 +93,6 @@ func keyDigest(v reflect.Value, version string) (sum [sha256.Size]byte, err erro
 	}()
 	h := sha256.New()
 	e := newEncoder(h)
-	e.buf = getBuffer()
-	defer func() { putBuffer(e.buf) }()
 	e.buf = append(e.buf, keyFormat...)
 	e.string(version)
 	if err := e.value(v); err != nil {
@@ -140,38 +147,17 @@ type encoder struct {
 
 // refID identifies a reference being walked, for detecting cycles: its
 // address, its length (for slices) and its type, since a struct and its first
-// field share an address.
+// field share an address. The address is a uintptr (reflect's Value.Pointer),
+// which is enough: everything walked is reachable from the argument for the
+// whole walk, so none of it is freed, and the Go heap never moves an object.
 type refID struct {
-	ptr unsafe.Pointer
-	len int
-	typ reflect.Type
+	addr uintptr
+	len  int
+	typ  reflect.Type
 }
 
 func newEncoder(out hash.Hash) *encoder {
-	return &encoder{out: out, onPath: map[refID]int{}}
-}
-
-// buffers are the buffers of the encoders that hash keys, kept from one key
-// to the next: the profile of the key of a map of 10 000 entries showed a
-// fifth of its time in the first writes to a fresh buffer of a few hundred
-// kilobytes (the kernel handing the process new pages), every time. The
-// maps they sort keep their scratch in a pool of their own (mapScratches).
-var buffers sync.Pool // of *[]byte
-
-// maxPooled is the largest buffer kept in buffers.
-const maxPooled = 4 << 20
-
-func getBuffer() []byte {
-	if p, ok := buffers.Get().(*[]byte); ok {
-		return (*p)[:0]
-	}
-	return make([]byte, 0, 64<<10+1<<10)
-}
-
-func putBuffer(b []byte) {
-	if cap(b) <= maxPooled {
-		buffers.Put(&b)
-	}
+	return &encoder{out: out}
 }
 
 // flush hands a full buffer to out.
@@ -243,33 +229,193 @@ var (
 	bigFloatType = reflect.TypeOf(big.Float{})
 )
 
-// special encodes the types whose fields are not their value: a time's
-// fields hold a zone and a monotonic reading, a location's fields fill a
-// cache as it is used, and math/big's numbers hold words of the platform's
-// size. It reports whether v was one of them.
+// special encodes the types whose fields are not their value, and the
+// types defined as those: a time's fields hold a zone and a monotonic
+// reading, a location's fields hold the zone of the time it was loaded, and
+// math/big's numbers hold words of the platform's size. It reports whether
+// v was one of them.
 func (e *encoder) special(v reflect.Value) bool {
-	t := v.Type()
-	if t != timeType && t.ConvertibleTo(timeType) {
-		v, t = v.Convert(timeType), timeType
+	s := specialOf(v.Type())
+	if s == nil {
+		return false
 	}
-	switch t {
+	if v.Type() != s {
+		// A copy, addressable for the methods of s.
+		c := reflect.New(s).Elem()
+		c.Set(v.Convert(s))
+		v = c
+	}
+	switch s {
 	case timeType:
 		tm := v.Interface().(time.Time)
 		e.tag(tagTime)
 		e.varint(tm.Unix())
 		e.uvarint(uint64(tm.Nanosecond()))
 	case locationType:
-		e.tagged(tagLocation, v.Addr().Interface().(*time.Location).String())
+		e.location(v.Addr().Interface().(*time.Location))
 	case bigIntType:
 		e.tagged(tagBigInt, v.Addr().Interface().(*big.Int).String())
 	case bigRatType:
 		e.tagged(tagBigRat, v.Addr().Interface().(*big.Rat).String())
 	case bigFloatType:
-		e.tagged(tagBigFloat, v.Addr().Interface().(*big.Float).Text('p', 0))
-	default:
-		return false
+		e.bigFloat(v.Addr().Interface().(*big.Float))
 	}
 	return true
+}
+
+// specialOf returns the type that special encodes whose underlying type t
+// has, or nil.
+func specialOf(t reflect.Type) reflect.Type {
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	if s, ok := specials.Load(t); ok {
+		special, _ := s.(reflect.Type) // nil for none
+		return special
+	}
+	var found reflect.Type
+	for _, s := range []reflect.Type{timeType, locationType, bigIntType, bigRatType, bigFloatType} {
+		if t.ConvertibleTo(s) {
+			found = s
+			break
+		}
+	}
+	specials.Store(t, found)
+	return found
+}
+
+// specials holds the results of specialOf by type: it runs on every struct
+// walked.
+var specials sync.Map // of reflect.Type to reflect.Type, nil for none
+
+// bigFloat writes f: its precision and rounding mode, which decide the
+// results of arithmetic on it, and its exact value, with -0 written as 0
+// as for float64s. Its accuracy, which tells how the last operation on it
+// rounded, is left out: 1.5 is 1.5 however it was reached.
+func (e *encoder) bigFloat(f *big.Float) {
+	e.tag(tagBigFloatPrec)
+	e.uvarint(uint64(f.Prec()))
+	e.string(f.Mode().String())
+	if f.Sign() == 0 {
+		e.string("0")
+		return
+	}
+	e.string(f.Text('p', 0))
+}
+
+// zone is what a location says of an instant: the abbreviation of its
+// zone, its offset east of UTC in seconds, and whether it is daylight
+// saving time.
+type zone struct {
+	name   string
+	offset int
+	dst    bool
+}
+
+func zoneAt(t time.Time, loc *time.Location) zone {
+	t = t.In(loc)
+	name, offset := t.Zone()
+	return zone{name, offset, t.IsDST()}
+}
+
+// zonesFrom and zonesUntil bound the instants whose zones key a location.
+// The tz database lists no transition before 1835 nor after 2087, and past
+// the last it lists, a location's rule repeats every year, so that a decade
+// of it tells two rules apart. The bounds also keep the work of a key
+// bounded for any location, whatever its data: a few steps a year of rules.
+var (
+	zonesFrom  = time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC)
+	zonesUntil = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// location writes loc by what its exported methods show: its name, the
+// zone it gives zonesFrom, and the changes of zone up to zonesUntil (see
+// zoneChanges). So two locations that give every instant between those
+// bounds the same zone have one key, however they were made
+// (time.FixedZone, time.LoadLocation, time.LoadLocationFromTZData, with a
+// transition that changes nothing, or with a rule rather than a list), and
+// whatever zone it keeps of the time it was loaded.
+func (e *encoder) location(loc *time.Location) {
+	e.tagged(tagZones, loc.String())
+	e.zone(zoneAt(zonesFrom, loc))
+	changes := zoneChanges(loc)
+	e.uvarint(uint64(len(changes)))
+	for _, c := range changes {
+		e.varint(c.at)
+		e.zone(c.to)
+	}
+}
+
+// zoneChange is a change of zone in a location: at Unix seconds at, to the
+// zone to.
+type zoneChange struct {
+	at int64
+	to zone
+}
+
+// zoneChanges returns the changes of zone of loc after zonesFrom and before
+// zonesUntil, in order.
+//
+// They are found with Time.ZoneBounds, which gives the end of the zone of
+// an instant. Past a location's last listed transition, where its rule
+// applies, time reports the end of a year as an end too, and at the end of
+// a leap year an end that is not after the instant asked about: the walk
+// then steps a day, and looks for a change of zone in that day, if any,
+// second by second by bisection. Each step moves at least a second
+// forward, and the steps over a rule are a few a year.
+func zoneChanges(loc *time.Location) []zoneChange {
+	var changes []zoneChange
+	t := zonesFrom
+	cur := zoneAt(t, loc)
+	for {
+		_, end := t.In(loc).ZoneBounds()
+		if end.IsZero() || !end.Before(zonesUntil) {
+			return changes // the zone of t lasts past zonesUntil
+		}
+		next, trusted := end, true
+		if !end.After(t) {
+			next, trusted = t.Add(24*time.Hour), false
+			if !next.Before(zonesUntil) {
+				return changes
+			}
+		}
+		z := zoneAt(next, loc)
+		if z == cur {
+			t = next
+			continue
+		}
+		if !trusted {
+			next = firstChange(loc, t, next, cur)
+			z = zoneAt(next, loc)
+		}
+		changes = append(changes, zoneChange{next.Unix(), z})
+		cur, t = z, next
+	}
+}
+
+// firstChange returns the first whole second after from, up to to, whose
+// zone in loc is not was, given that the zone of to is not.
+func firstChange(loc *time.Location, from, to time.Time, was zone) time.Time {
+	lo, hi := from.Unix(), to.Unix()
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if zoneAt(time.Unix(mid, 0), loc) == was {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return time.Unix(hi, 0)
+}
+
+func (e *encoder) zone(z zone) {
+	e.string(z.name)
+	e.varint(int64(z.offset))
+	if z.dst {
+		e.tag(1)
+	} else {
+		e.tag(0)
+	}
 }
 
 // settle returns v in a form whose fields can all be read with Interface:
@@ -278,6 +424,14 @@ func (e *encoder) special(v reflect.Value) bool {
 // (a map's key or value, an interface's content) is copied to one that has.
 // Values walked from an addressable root stay addressable or readable this
 // way, so settle never meets a value it cannot make readable.
+//
+// This is the one use of package unsafe in the module, and it cannot be
+// done without: reflect reads the numbers, strings and elements of an
+// unexported field (Int, String, Index), but not a value whose key comes
+// from its methods rather than its fields (a time.Time, a *time.Location, a
+// math/big number), nor a copy of such a value, which Interface and Set both
+// refuse. Reading the fields of those types instead would tie every key to
+// another package's unexported layout.
 func settle(v reflect.Value) reflect.Value {
 	if !v.CanInterface() && v.CanAddr() {
 		v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
@@ -290,23 +444,27 @@ func settle(v reflect.Value) reflect.Value {
 	return v
 }
 
-// enter records the reference id on the path and reports false when it is
-// already there, after writing the back-reference that stands for it.
-func (e *encoder) enter(id refID) bool {
+// reference writes the value of a reference (a pointer, a map or a slice)
+// identified by id with write, unless id is already on the path being
+// walked: then it writes a back-reference, how many references up the path
+// it points. It is a function of its own so that value, which runs once
+// per element, has no deferred call to pay for.
+func (e *encoder) reference(id refID, write func() error) error {
 	if i, ok := e.onPath[id]; ok {
 		e.tag(tagBackRef)
 		e.uvarint(uint64(len(e.path) - i))
-		return false
+		return nil
+	}
+	if e.onPath == nil {
+		e.onPath = map[refID]int{}
 	}
 	e.onPath[id] = len(e.path)
 	e.path = append(e.path, id)
-	return true
-}
-
-func (e *encoder) leave() {
-	id := e.path[len(e.path)-1]
-	e.path = e.path[:len(e.path)-1]
-	delete(e.onPath, id)
+	defer func() {
+		e.path = e.path[:len(e.path)-1]
+		delete(e.onPath, id)
+	}()
+	return write()
 }
 
 // value writes the canonical encoding of v.
@@ -344,11 +502,7 @@ func (e *encoder) value(v reflect.Value) error {
 			// nil and empty slices alike: the empty sequence.
 			return e.list(v)
 		}
-		if !e.enter(refID{v.UnsafePointer(), v.Len(), v.Type()}) {
-			return nil
-		}
-		defer e.leave()
-		return e.list(v)
+		return e.reference(refID{v.Pointer(), v.Len(), v.Type()}, func() error { return e.list(v) })
 	case reflect.Array:
 		return e.list(v)
 	case reflect.Map:
@@ -357,11 +511,7 @@ func (e *encoder) value(v reflect.Value) error {
 			e.uvarint(0)
 			return nil
 		}
-		if !e.enter(refID{v.UnsafePointer(), 0, v.Type()}) {
-			return nil
-		}
-		defer e.leave()
-		return e.mapEntries(v)
+		return e.reference(refID{v.Pointer(), 0, v.Type()}, func() error { return e.mapEntries(v) })
 	case reflect.Struct:
 		t := v.Type()
 		e.tag(tagStruct)
@@ -378,19 +528,21 @@ func (e *encoder) value(v reflect.Value) error {
 			e.tag(tagNil)
 			return nil
 		}
-		if !e.enter(refID{v.UnsafePointer(), 0, v.Type().Elem()}) {
-			return nil
-		}
-		defer e.leave()
-		e.tag(tagPointer)
-		return e.value(v.Elem())
+		return e.reference(refID{v.Pointer(), 0, v.Type().Elem()}, func() error {
+			e.tag(tagPointer)
+			return e.value(v.Elem())
+		})
 	case reflect.Interface:
 		if v.IsNil() {
 			e.tag(tagNilIface)
 			return nil
 		}
 		elem := v.Elem()
-		e.tagged(tagInterface, keyTypeName(elem.Type()))
+		if name, shaped := keyTypeName(elem.Type()); shaped {
+			e.tagged(tagShapedIface, name)
+		} else {
+			e.tagged(tagInterface, name)
+		}
 		return e.value(elem)
 	default: // Func, Chan, UnsafePointer
 		return &keyError{typ: v.Type()}
@@ -417,180 +569,13 @@ func (e *encoder) list(v reflect.Value) error {
 	}
 	e.tag(tagList)
 	e.uvarint(uint64(n))
-	if fastPaths && (v.Kind() == reflect.Slice || v.CanAddr()) && e.scalars(v) {
-		return nil
-	}
 	for i := 0; i < n; i++ {
 		if err := e.value(v.Index(i)); err != nil {
 			return within(err, "["+strconv.Itoa(i)+"]")
 		}
+		e.flush()
 	}
 	return nil
-}
-
-// fastPaths turns on the walks of scalars and maps that avoid a
-// reflect.Value per element, and the radix sort of map entries
-// (argkey_map.go); a test turns it off to check that they write the same
-// bytes as the general walk and the plain sort.
-var fastPaths = true
-
-// scalars writes the elements of v, a slice or an addressable array, when
-// their kind is a bool, a number or a string, exactly as value would write
-// each, reading them in place rather than through a reflect.Value apiece:
-// for a large slice of numbers that is most of the cost of its key. It
-// reports false, having written nothing, for elements of other kinds.
-func (e *encoder) scalars(v reflect.Value) bool {
-	n := v.Len()
-	var p unsafe.Pointer
-	if v.Kind() == reflect.Slice {
-		p = v.UnsafePointer()
-	} else {
-		p = unsafe.Pointer(v.UnsafeAddr())
-	}
-	switch v.Type().Elem().Kind() {
-	case reflect.Bool:
-		for _, x := range unsafe.Slice((*bool)(p), n) {
-			b := byte(0)
-			if x {
-				b = 1
-			}
-			e.buf = append(e.buf, tagBool, b)
-			e.flush()
-		}
-	case reflect.Int:
-		ints(e, unsafe.Slice((*int)(p), n))
-	case reflect.Int8:
-		ints(e, unsafe.Slice((*int8)(p), n))
-	case reflect.Int16:
-		ints(e, unsafe.Slice((*int16)(p), n))
-	case reflect.Int32:
-		ints(e, unsafe.Slice((*int32)(p), n))
-	case reflect.Int64:
-		ints(e, unsafe.Slice((*int64)(p), n))
-	case reflect.Uint:
-		uints(e, unsafe.Slice((*uint)(p), n))
-	case reflect.Uint16:
-		uints(e, unsafe.Slice((*uint16)(p), n))
-	case reflect.Uint32:
-		uints(e, unsafe.Slice((*uint32)(p), n))
-	case reflect.Uint64:
-		uints(e, unsafe.Slice((*uint64)(p), n))
-	case reflect.Uintptr:
-		uints(e, unsafe.Slice((*uintptr)(p), n))
-	case reflect.Float32:
-		floats(e, unsafe.Slice((*float32)(p), n))
-	case reflect.Float64:
-		floats(e, unsafe.Slice((*float64)(p), n))
-	case reflect.String:
-		for _, s := range unsafe.Slice((*string)(p), n) {
-			e.tagged(tagString, s)
-		}
-	default:
-		return false
-	}
-	return true
-}
-
-// ints writes xs as value writes each: tagInt and the zig-zag varint of
-// binary.AppendVarint.
-func ints[T int | int8 | int16 | int32 | int64](e *encoder, xs []T) {
-	varints(e, tagInt, xs, true)
-}
-
-// uints writes xs as value writes each: tagUint and the varint of
-// binary.AppendUvarint.
-func uints[T uint | uint16 | uint32 | uint64 | uintptr](e *encoder, xs []T) {
-	varints(e, tagUint, xs, false)
-}
-
-// varints writes each number of xs as tag and its varint, zig-zag encoded
-// when signed, as binary.AppendVarint and AppendUvarint would append it,
-// into room reserved for a chunk of numbers at a time: one bounds check per
-// number, and no call.
-//
-// A number of 57 bits or more (after zig-zag), such as a random 64-bit one,
-// a hash or a time in nanoseconds, has a varint of 9 or 10 bytes whose first
-// 8 all carry the continuation bit: it is written without finding its
-// length. Its first 8 bytes are its low 56 bits spread seven to a byte (see
-// spread7), byte 8 is bits 56 to 62 with bit 63 as its continuation bit,
-// set exactly when the varint has 10 bytes, and byte 9 is bit 63. The
-// branch is predictable for numbers of one magnitude, and cheap next to the
-// length lookup it saves (the profile of BenchmarkKey: half the time of the
-// encoding of random int64s went to the length and the shifts).
-// Smaller numbers take their length and continuation bits from
-// varintLens and varintMores, by bit length.
-func varints[T int | int8 | int16 | int32 | int64 | uint | uint16 | uint32 | uint64 | uintptr](e *encoder, tag byte, xs []T, signed bool) {
-	for len(xs) > 0 {
-		chunk := xs[:min(len(xs), chunkLen)]
-		xs = xs[len(chunk):]
-		b, i := e.reserve(len(chunk) * (1 + binary.MaxVarintLen64))
-		for _, x := range chunk {
-			u := uint64(x) // sign-extended when T is signed
-			if signed {
-				u = uint64(int64(u)<<1 ^ int64(u)>>63)
-			}
-			w := (*[1 + binary.MaxVarintLen64]byte)(b[i : i+1+binary.MaxVarintLen64])
-			w[0] = tag
-			if u>>56 != 0 {
-				binary.LittleEndian.PutUint64(w[1:9], spread7(u)|0x8080808080808080)
-				w[9] = byte(u >> 56)
-				w[10] = byte(u >> 63)
-				i += 10 + int(u>>63)
-				continue
-			}
-			n := bits.Len64(u) & 63 // at most 56 here; the mask spares a bounds check
-			binary.LittleEndian.PutUint64(w[1:9], spread7(u)|varintMores[n])
-			i += 1 + int(varintLens[n])
-		}
-		e.buf = b[:i]
-		e.flush()
-	}
-}
-
-// spread7 returns the low 56 bits of u spread seven to a byte, from the
-// lowest byte up, the top bit of every byte clear: the seven-bit groups of
-// a varint without their continuation bits. Three rounds halve the width of
-// the groups moved apart (28 bits to 32-bit lanes, 14 to 16, 7 to 8), fewer
-// operations than moving each of the 8 groups on its own.
-func spread7(u uint64) uint64 {
-	x := u & (1<<56 - 1)
-	x = x&0x000000000fffffff | x&0x00fffffff0000000<<4
-	x = x&0x00003fff00003fff | x&0x0fffc0000fffc000<<2
-	x = x&0x007f007f007f007f | x&0x3f803f803f803f80<<1
-	return x
-}
-
-// varintLens and varintMores hold, for each bit length of a number below
-// 2^56 (as bits.Len64 gives it, 0 to 56; the tables are larger so that
-// indexing them with a masked length needs no bounds check), the length of
-// its varint and the continuation bits of its bytes: 0x80 on every byte
-// followed by another.
-var varintLens, varintMores = func() (lens [64]uint8, mores [64]uint64) {
-	for bitLen := range 57 {
-		n := max(1, (bitLen+6)/7)
-		lens[bitLen] = uint8(n)
-		for j := 0; j < n-1; j++ {
-			mores[bitLen] |= 0x80 << (8 * j)
-		}
-	}
-	return lens, mores
-}()
-
-// chunkLen is how many numbers ints and uints write between two flushes.
-const chunkLen = 4096
-
-// reserve makes the capacity of e.buf at least n bytes more than its length
-// and returns it, with its length as it was, where to write next.
-func (e *encoder) reserve(n int) ([]byte, int) {
-	e.buf = slices.Grow(e.buf, n)
-	return e.buf, len(e.buf)
-}
-
-func floats[T float32 | float64](e *encoder, xs []T) {
-	for _, x := range xs {
-		e.buf = appendFloat(append(e.buf, tagFloat), float64(x))
-		e.flush()
-	}
 }
 
 // printable returns what a message can show of a map key.
@@ -602,61 +587,122 @@ func printable(v reflect.Value) any {
 	return v.Type().String()
 }
 
-// keyTypeName spells t for the key of a value held in an interface: the import
-// path and name of a named type ("github.com/you/app.Doc", where reflect
-// spells type arguments of a generic type with package names), the name of a
-// predeclared one ("int", "error"), and Go's syntax built from those for the
-// others ("[]github.com/you/app.Doc", "map[string]interface{}").
-// Renaming a type, or moving it to another package, changes the keys of the
-// values of that type held in interfaces.
-func keyTypeName(t reflect.Type) string {
-	if t.Name() != "" {
-		if t.PkgPath() != "" {
-			return t.PkgPath() + "." + t.Name()
-		}
-		return t.Name()
+// keyTypeName spells t for the key of a value held in an interface, and
+// reports whether the spelling holds the structure of a named type.
+//
+// A type is spelled in Go's syntax, with the import path of every named type
+// ("[]github.com/you/app.Doc", "map[string]interface{}"; reflect spells the
+// type arguments of a generic type that way too), and a named type other
+// than a predeclared one with its underlying type after it in parentheses
+// ("github.com/you/app.Celsius(float64)"): the types of one name declared in
+// different functions of one package, which reflect names alike, are told
+// apart by their structure. Within that structure, the named types of the
+// same package are spelled with their structure too (the only types a local
+// type can refer to besides package-level types of other packages), those
+// of other packages by name, and so are the types of the parameters and
+// results of funcs and methods. The number that the compiler gives a local
+// type in the name of a generic type ("Box[app.T·1]") is left out: it
+// counts the local types of the package and changes with the source.
+//
+// time.Time, time.Location and math/big's Int, Rat and Float, whose keys come
+// from their methods, are spelled by name, and a named type defined as one
+// of them with that name in parentheses ("github.com/you/app.Money(math/big.Int)"):
+// their fields are another package's business.
+//
+// Renaming a type, moving it to another package, or changing its structure
+// changes the keys of the values of that type held in interfaces.
+func keyTypeName(t reflect.Type) (name string, shaped bool) {
+	if s, ok := typeSpellings.Load(t); ok {
+		s := s.(typeSpelling)
+		return s.name, s.shaped
 	}
+	var s speller
+	s.spell(t, "")
+	typeSpellings.Store(t, typeSpelling{s.b.String(), s.shaped})
+	return s.b.String(), s.shaped
+}
+
+// typeSpellings holds the spellings of keyTypeName by type: a slice of a
+// million values held in interfaces needs only a few.
+var typeSpellings sync.Map // of reflect.Type to typeSpelling
+
+type typeSpelling struct {
+	name   string
+	shaped bool
+}
+
+// speller builds the spelling of keyTypeName.
+type speller struct {
+	b      strings.Builder
+	open   []reflect.Type // the named types whose structures are being spelled
+	shaped bool           // whether b holds the structure of a named type
+}
+
+// namesOnly, as the package of spell, spells every named type by name.
+const namesOnly = "\x00"
+
+// spell writes t, met within the structure of a named type of package
+// within, or at the top of the spelling when within is "".
+func (s *speller) spell(t reflect.Type, within string) {
+	name := t.Name()
+	if name == "" {
+		s.structure(t, within)
+		return
+	}
+	if t.PkgPath() == "" { // predeclared
+		s.b.WriteString(name)
+		return
+	}
+	s.b.WriteString(t.PkgPath() + "." + withoutLocalNumbers(name))
+	special := specialOf(t)
+	if special == t || within != "" && t.PkgPath() != within || slices.Contains(s.open, t) {
+		return
+	}
+	s.shaped = true
+	s.open = append(s.open, t)
+	s.b.WriteString("(")
+	if special != nil {
+		s.b.WriteString(special.PkgPath() + "." + special.Name())
+	} else {
+		s.structure(t, t.PkgPath())
+	}
+	s.b.WriteString(")")
+	s.open = s.open[:len(s.open)-1]
+}
+
+// structure writes the underlying type of t, whose named types are spelled
+// as spell spells them within package within.
+func (s *speller) structure(t reflect.Type, within string) {
+	b := &s.b
 	switch t.Kind() {
 	case reflect.Pointer:
-		return "*" + keyTypeName(t.Elem())
+		b.WriteString("*")
+		s.spell(t.Elem(), within)
 	case reflect.Slice:
-		return "[]" + keyTypeName(t.Elem())
+		b.WriteString("[]")
+		s.spell(t.Elem(), within)
 	case reflect.Array:
-		return "[" + strconv.Itoa(t.Len()) + "]" + keyTypeName(t.Elem())
+		b.WriteString("[" + strconv.Itoa(t.Len()) + "]")
+		s.spell(t.Elem(), within)
 	case reflect.Map:
-		return "map[" + keyTypeName(t.Key()) + "]" + keyTypeName(t.Elem())
+		b.WriteString("map[")
+		s.spell(t.Key(), within)
+		b.WriteString("]")
+		s.spell(t.Elem(), within)
 	case reflect.Chan:
 		switch t.ChanDir() {
 		case reflect.RecvDir:
-			return "<-chan " + keyTypeName(t.Elem())
+			b.WriteString("<-chan ")
 		case reflect.SendDir:
-			return "chan<- " + keyTypeName(t.Elem())
+			b.WriteString("chan<- ")
+		default:
+			b.WriteString("chan ")
 		}
-		return "chan " + keyTypeName(t.Elem())
+		s.spell(t.Elem(), within)
 	case reflect.Func:
-		var b strings.Builder
-		b.WriteString("func(")
-		for i := 0; i < t.NumIn(); i++ {
-			if i > 0 {
-				b.WriteString(",")
-			}
-			if t.IsVariadic() && i == t.NumIn()-1 {
-				b.WriteString("..." + keyTypeName(t.In(i).Elem()))
-			} else {
-				b.WriteString(keyTypeName(t.In(i)))
-			}
-		}
-		b.WriteString(")(")
-		for i := 0; i < t.NumOut(); i++ {
-			if i > 0 {
-				b.WriteString(",")
-			}
-			b.WriteString(keyTypeName(t.Out(i)))
-		}
-		b.WriteString(")")
-		return b.String()
+		b.WriteString("func")
+		s.signature(t)
 	case reflect.Struct:
-		var b strings.Builder
 		b.WriteString("struct{")
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
@@ -669,12 +715,11 @@ func keyTypeName(t reflect.Type) string {
 			if f.Anonymous {
 				b.WriteString("embedded ")
 			}
-			b.WriteString(f.Name + " " + keyTypeName(f.Type))
+			b.WriteString(f.Name + " ")
+			s.spell(f.Type, within)
 		}
 		b.WriteString("}")
-		return b.String()
 	case reflect.Interface:
-		var b strings.Builder
 		b.WriteString("interface{")
 		for i := 0; i < t.NumMethod(); i++ {
 			m := t.Method(i)
@@ -684,10 +729,49 @@ func keyTypeName(t reflect.Type) string {
 			if m.PkgPath != "" {
 				b.WriteString(m.PkgPath + ".")
 			}
-			b.WriteString(m.Name + strings.TrimPrefix(keyTypeName(m.Type), "func"))
+			b.WriteString(m.Name)
+			s.signature(m.Type)
 		}
 		b.WriteString("}")
-		return b.String()
+	default: // the kinds of the predeclared types, and unsafe.Pointer
+		b.WriteString(t.Kind().String())
 	}
-	return t.String() // not reached: every unnamed kind is above
+}
+
+// signature writes the parameters and results of the func type t.
+func (s *speller) signature(t reflect.Type) {
+	b := &s.b
+	b.WriteString("(")
+	for i := 0; i < t.NumIn(); i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		if t.IsVariadic() && i == t.NumIn()-1 {
+			b.WriteString("...")
+			s.spell(t.In(i).Elem(), namesOnly)
+		} else {
+			s.spell(t.In(i), namesOnly)
+		}
+	}
+	b.WriteString(")(")
+	for i := 0; i < t.NumOut(); i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		s.spell(t.Out(i), namesOnly)
+	}
+	b.WriteString(")")
+}
+
+// withoutLocalNumbers returns name without the numbers the compiler adds
+// to local types, "·" and digits, where they appear in the type arguments
+// of a generic type. No identifier holds a "·".
+func withoutLocalNumbers(name string) string {
+	for {
+		before, after, found := strings.Cut(name, "·")
+		if !found {
+			return name
+		}
+		name = before + strings.TrimLeft(after, "0123456789")
+	}
 }

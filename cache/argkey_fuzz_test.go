@@ -11,7 +11,8 @@ import (
 )
 
 // FuzzCanonical builds a value from the fuzzer's bytes (nested slices, maps,
-// structs with unexported fields, pointers, cycles, NaNs, times, funcs...)
+// structs with unexported fields, pointers, cycles, NaNs, times, locations,
+// big numbers, local and generic types, funcs...)
 // twice, and checks that encoding it never panics, that encoding it twice
 // gives the same bytes, and that the value built apart from the same bytes,
 // equal but at other addresses and with maps filled in another order, gives
@@ -31,6 +32,10 @@ func FuzzCanonical(f *testing.F) {
 		{17, 0},
 		{17, 1},
 		{18, 1, 2, 3, 4, 19, 3, 1, 2, 3, 20},
+		{21, 0, 0, 0, 0, 0, 0, 0x0e, 0x10},       // an unnamed zone, +01:00
+		{22, 8, 1, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0}, // 1.5 at precision 8, ties rounded away from zero
+		{22, 8, 1, 0x80, 0, 0, 0, 0, 0, 0, 0},    // -0
+		{23, 1, 7},                               // a generic type of a local type
 	} {
 		f.Add(seed)
 	}
@@ -128,7 +133,7 @@ func (b *valueBuilder) value() any {
 	}
 	b.depth++
 	defer func() { b.depth-- }()
-	switch b.byte() % 21 {
+	switch b.byte() % 24 {
 	case 0:
 		return nil
 	case 1:
@@ -209,13 +214,36 @@ func (b *valueBuilder) value() any {
 		return [3]any{b.value(), b.value(), b.value()}
 	case 19:
 		return new(big.Int).SetBytes([]byte(b.str()))
-	default:
+	case 20:
 		if b.byte()%2 == 0 {
 			return (*int)(nil)
 		}
 		return fuzzKey{int16(b.byte()), b.str()}
+	case 21:
+		// Unnamed zones too, as time.Parse makes them.
+		return time.FixedZone(b.str(), int(int32(b.u64())%100000))
+	case 22:
+		f := new(big.Float).SetPrec(uint(b.byte())).SetMode(big.RoundingMode(b.byte() % 6))
+		x := math.Float64frombits(b.u64())
+		if x != x {
+			x = 0 // a big.Float cannot be NaN
+		}
+		return f.SetFloat64(x)
+	default:
+		// Named types, one of them local, and a generic one.
+		type local struct{ N int8 }
+		switch b.byte() % 3 {
+		case 0:
+			return local{int8(b.byte())}
+		case 1:
+			return fuzzBox[local]{local{int8(b.byte())}}
+		}
+		return fuzzBox[fuzzKey]{fuzzKey{int16(b.byte()), b.str()}}
 	}
 }
+
+// fuzzBox is a generic type, spelled with its type argument.
+type fuzzBox[T any] struct{ V T }
 
 // key returns a comparable value for a map[any]any.
 func (b *valueBuilder) key() any {

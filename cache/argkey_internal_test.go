@@ -1,26 +1,23 @@
 package cache
 
 import (
+	"crypto/sha256"
 	"math"
-	"math/bits"
+	"math/big"
+	"math/rand/v2"
 	"reflect"
-	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"gotest.tools/v3/assert"
 )
 
 // TestCanonicalBytes spells out the encoding of a few values byte by byte:
 // the format the golden table of argkey_test.go hashes.
 func TestCanonicalBytes(t *testing.T) {
-	type pair struct {
-		A int
-		b string
-	}
-	type loop struct {
-		Next *loop
-	}
 	self := &loop{}
 	self.Next = self
 	const head = "pecapiku key v1\x00"
@@ -50,6 +47,12 @@ func TestCanonicalBytes(t *testing.T) {
 		{"interface", valueOf(any(int8(1))), "", head + "\x00I\x04int8i\x02"},
 		{"nil interface", valueOf(any(nil)), "", head + "\x00n"},
 		{"time", valueOf(time.Unix(1, 5).In(time.FixedZone("X", 60))), "", head + "\x00T\x02\x05"},
+		{"named type in an interface", valueOf(any(score(1))), "", head + "\x00J\x2egithub.com/pecapiku/pecapiku/cache.score(int8)i\x02"},
+		{"named types within", valueOf(any([]*pair{nil})), "", head + "\x00J\x65[]*github.com/pecapiku/pecapiku/cache.pair(struct{A int;github.com/pecapiku/pecapiku/cache.b string})l\x01z"},
+		{"cycle of types", valueOf(any((*loop)(nil))), "", head + "\x00J\x5f*github.com/pecapiku/pecapiku/cache.loop(struct{Next *github.com/pecapiku/pecapiku/cache.loop})z"},
+		{"fixed zone", valueOf(time.FixedZone("X", 60)), "", head + "\x00pZ\x01X\x01X\x78\x00\x00"},
+		{"big.Float", valueOf(new(big.Float).SetPrec(8).SetFloat64(-1.5)), "", head + "\x00pG\x08\x0dToNearestEven\x08-0x.cp+1"},
+		{"big.Float -0", valueOf(new(big.Float).SetPrec(8).SetMode(big.ToZero).Neg(new(big.Float))), "", head + "\x00pG\x08\x06ToZero\x010"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := canonical(tc.value(), tc.version)
@@ -59,74 +62,98 @@ func TestCanonicalBytes(t *testing.T) {
 	}
 }
 
+// Types of TestCanonicalBytes, at package level so that their spelling in
+// an interface is one a reader can check.
+type (
+	pair struct {
+		A int
+		b string
+	}
+	loop  struct{ Next *loop }
+	score int8
+)
+
 // valueOf returns v as the wrapped functions see their argument: by its
 // static type, addressable.
 func valueOf[T any](v T) func() reflect.Value {
 	return func() reflect.Value { return reflect.ValueOf(&v).Elem() }
 }
 
-// varintEdges returns numbers of every varint length, around each boundary.
-func varintEdges() []uint64 {
-	values := []uint64{0, 1, math.MaxUint64, math.MaxInt64, 1 << 63}
-	for shift := 0; shift < 64; shift++ {
-		values = append(values, 1<<shift, 1<<shift-1, 1<<shift+1, 0x5555555555555555>>shift, 0xaaaaaaaaaaaaaaaa>>shift)
+// TestDigestOfLargeValues checks that keyDigest, which hands its buffer to
+// SHA-256 whenever it fills, hashes the bytes that canonical returns, for
+// values whose encodings span many fills, maps sorted in a scratch buffer of
+// their own among them.
+func TestDigestOfLargeValues(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	words := map[string]int64{}
+	long := map[string]string{}
+	for len(words) < 20000 {
+		k := strconv.Itoa(r.Int())
+		words[k] = r.Int64()
+		long[k] = strings.Repeat("v", r.IntN(40))
 	}
-	return values
+	numbers := make([]int64, 100000)
+	for i := range numbers {
+		numbers[i] = r.Int64() >> r.IntN(64)
+	}
+	for name, value := range map[string]func() reflect.Value{
+		"map":                    valueOf(words),
+		"map, long items":        valueOf(long),
+		"int64s":                 valueOf(numbers),
+		"map of maps and slices": valueOf(map[string]any{"a": words, "b": numbers, "c": []any{long}}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := keyDigest(value(), "v")
+			assert.NilError(t, err)
+			enc, err := canonical(value(), "v")
+			assert.NilError(t, err)
+			assert.Assert(t, len(enc) > 4<<16, "the encoding (%d bytes) spans few buffers", len(enc))
+			assert.Equal(t, got, sha256.Sum256(enc))
+		})
+	}
 }
 
-// TestFastPathsSameBytes checks that the walks of slices of scalars and of
-// maps that avoid a reflect.Value per element write what the general walk
-// writes.
-func TestFastPathsSameBytes(t *testing.T) {
-	type named []int32
-	type inner struct {
-		xs []uint16
-		m  map[string]float32
+// TestZoneChanges checks the changes of zone that key a location against a
+// scan of its instants every six hours from zonesFrom to zonesUntil, each
+// change found pinned to its second by bisection, on locations with lists
+// of transitions, rules after them (where time reports the ends of years
+// as ends of zones, and at the end of a leap year an end that is no later
+// than the instant asked about) and zones of half an hour.
+func TestZoneChanges(t *testing.T) {
+	locations := map[string]*time.Location{
+		"UTC":   time.UTC,
+		"fixed": time.FixedZone("X", 5400),
 	}
-	arr := [3]int{-1, 0, 1 << (bits.UintSize - 24)} // 1<<40 where int has 64 bits
-	for _, tc := range []struct {
-		name  string
-		value func() reflect.Value
-	}{
-		{"int64s", valueOf([]int64{0, -1, 1, math.MinInt64, math.MaxInt64, 1 << 35, -(1 << 50)})},
-		{"ints", valueOf([]int{3, -300, 70000})},
-		{"int8s", valueOf([]int8{-128, 127})},
-		{"int16s", valueOf([]int16{-1, 300})},
-		{"named int32s", valueOf(named{1, -2})},
-		{"uints", valueOf([]uint{0, 1, 1 << (bits.UintSize - 1)})},
-		{"uint16s", valueOf([]uint16{65535})},
-		{"uint32s", valueOf([]uint32{1 << 31})},
-		{"uint64s", valueOf([]uint64{math.MaxUint64, 127, 128})},
-		{"uintptrs", valueOf([]uintptr{7})},
-		{"float32s", valueOf([]float32{1.5, float32(math.Inf(-1)), float32(math.NaN())})},
-		{"float64s", valueOf([]float64{0, math.Copysign(0, -1), math.NaN(), 0.1})},
-		{"bools", valueOf([]bool{true, false})},
-		{"strings", valueOf([]string{"", "a", string(make([]byte, 200))})},
-		{"array", valueOf(arr)},
-		{"unexported", valueOf(inner{[]uint16{1, 2}, map[string]float32{"b": 2, "a": 1}})},
-		{"map", valueOf(map[string]int64{"x": 1, "y": -2, "": 3})},
-		{"map of slices", valueOf(map[int][]string{2: {"b"}, 1: {"a"}})},
-		{"map of structs", valueOf(map[string]inner{"k": {xs: []uint16{9}}})},
-		{"map of any", valueOf(map[any]any{1: "x", "1": 2.5, nil: nil})},
-		{"long", valueOf(make([]int64, 50000))},
-		{"varint edges", valueOf(varintEdges())},
-		{"signed varint edges", valueOf(func() []int64 {
-			var xs []int64
-			for _, u := range varintEdges() {
-				xs = append(xs, int64(u), -int64(u))
+	// The tz database where the platform or Go has one.
+	for _, name := range []string{"Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Africa/Casablanca"} {
+		if loc, err := time.LoadLocation(name); err == nil {
+			locations[name] = loc
+		} else {
+			t.Logf("no %s: %v", name, err)
+		}
+	}
+	for name, loc := range locations {
+		t.Run(name, func(t *testing.T) {
+			var want []zoneChange
+			at := zonesFrom
+			cur := zoneAt(at, loc)
+			for {
+				next := at.Add(6 * time.Hour)
+				if !next.Before(zonesUntil) {
+					break
+				}
+				if z := zoneAt(next, loc); z != cur {
+					change := firstChange(loc, at, next, cur)
+					want = append(want, zoneChange{change.Unix(), zoneAt(change, loc)})
+					cur = z
+				}
+				at = next
 			}
-			return xs
-		}())},
-		{"edges, tiled past a chunk", valueOf(slices.Repeat(varintEdges(), 100))},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			fast, err := canonical(tc.value(), "")
-			assert.NilError(t, err)
-			fastPaths = false
-			defer func() { fastPaths = true }()
-			slow, err := canonical(tc.value(), "")
-			assert.NilError(t, err)
-			assert.DeepEqual(t, fast, slow)
+			if strings.Contains(name, "/") {
+				assert.Assert(t, len(want) > 100, "%s changes zone %d times", name, len(want))
+			}
+			got := zoneChanges(loc)
+			assert.DeepEqual(t, got, want, cmp.AllowUnexported(zoneChange{}, zone{}))
 		})
 	}
 }

@@ -2,6 +2,7 @@ package cache_test
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unique"
 	"unsafe"
 
 	"gotest.tools/v3/assert"
@@ -118,6 +120,9 @@ func bigInt(s string) *big.Int {
 // TestEntryKeyEqual checks that values that are equal, however they were
 // built, share a key.
 func TestEntryKeyEqual(t *testing.T) {
+	// The rows of big.Float accuracy compare values that differ in it.
+	assert.Equal(t, bigFloat(8, big.ToNearestEven, 1.5).Acc(), big.Exact)
+	assert.Equal(t, bigFloat(8, big.ToNearestEven, 1.5000001).Acc(), big.Below)
 	zone := time.FixedZone("UTC+5", 5*3600)
 	instant := time.Date(2024, 2, 29, 12, 30, 0, 123456789, time.UTC)
 	now := time.Now()
@@ -147,6 +152,32 @@ func TestEntryKeyEqual(t *testing.T) {
 		{"big.Rat normalised", k(big.NewRat(2, 6)), k(big.NewRat(1, 3))},
 		{"location used or not", k(func() *time.Location { l := time.FixedZone("Z", 3600); _ = time.Now().In(l).String(); return l }()), k(time.FixedZone("Z", 3600))},
 		{"interface holding equal maps", k(any(manyKeys(ascending(50)))), k(any(manyKeys(descending(50))))},
+		// Equal on purpose: locations that give every instant the same
+		// name, offset and daylight-saving flag, however they were made.
+		{"a zone named UTC with offset 0", k(time.UTC), k(time.FixedZone("UTC", 0))},
+		{"a fixed zone from tz data", k(time.FixedZone("X", 3600)), k(tzLocation("X", tzif([]zoneType{{"X", 3600, false}}, nil, nil, "")))},
+		{"a transition that changes nothing", k(tzLocation("X", tzif([]zoneType{{"X", 3600, false}}, nil, nil, ""))), k(tzLocation("X", tzif([]zoneType{{"X", 3600, false}, {"X", 3600, false}}, []int64{1e9}, []uint8{1}, "")))},
+		{"transitions listed or made by the rule", k(euLocation(2000, euRule)), k(euLocation(2001, euRule))},
+		{"a location and its copy", k(*time.FixedZone("X", 3600)), k(*time.FixedZone("X", 3600))},
+		// Types defined as those whose keys come from their methods are
+		// keyed as those: not by their fields, which hold words of the
+		// platform's size, or the zone of the time a location was loaded.
+		{"a type defined as big.Int", k(&money{}), k(new(big.Int))},
+		{"a type defined as big.Int, of a large value", k((*money)(bigInt("1267650600228229401496703205376"))), k(bigInt("1267650600228229401496703205376"))},
+		{"a type defined as big.Float", k((*ratio)(bigFloat(8, big.ToZero, 2.5))), k(bigFloat(8, big.ToZero, 2.5))},
+		{"a type defined as time.Location", k(place(*euLocation(2000, euRule))), k(*euLocation(2000, euRule))},
+		// Equal on purpose: a big.Float's accuracy tells how it was made,
+		// not what it is; -0 is 0, as for float64.
+		{"big.Float accuracy", k(bigFloat(8, big.ToNearestEven, 1.5)), k(bigFloat(8, big.ToNearestEven, 1.5000001))},
+		{"big.Float negative zero", k(big.NewFloat(math.Copysign(0, -1))), k(big.NewFloat(0))},
+		{"big.Float negative zero of another mode", k(bigFloat(20, big.AwayFromZero, math.Copysign(0, -1))), k(bigFloat(20, big.AwayFromZero, 0))},
+		// Equal on purpose: reflect cannot tell apart types of one name
+		// and one structure declared in different functions.
+		{"local types of one name and one structure", k(localSameA()), k(localSameB())},
+		{"generic types of local types of one name and one structure", k(localArgSameA()), k(localArgSameB())},
+		// A limit, documented: a generic type of another package spells
+		// its type arguments by name only.
+		{"generic types of another package of local types of one name", k(localHandleInt8()), k(localHandleInt16())},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.a(t), tc.b(t))
@@ -190,6 +221,23 @@ func TestEntryKeyDiffer(t *testing.T) {
 		{"versions of a constant key", k(1, cache.ConstKey("c"), cache.Version("2")), k(1, cache.ConstKey("c"))},
 		{"big numbers", k(big.NewInt(1)), k(big.NewInt(-1))},
 		{"locations", k(time.FixedZone("A", 0)), k(time.FixedZone("B", 0))},
+		{"unnamed zones of time.Parse", k(parsedZone("+01:00")), k(parsedZone("+05:00"))},
+		{"UTC and a zone named UTC", k(time.UTC), k(time.FixedZone("UTC", 3600))},
+		{"locations held in structs", k(struct{ L *time.Location }{time.FixedZone("", 60)}), k(struct{ L *time.Location }{time.FixedZone("", 120)})},
+		{"tz data of one name", k(tzLocation("X", tzif([]zoneType{{"X", 0, false}, {"Y", 3600, false}}, []int64{1e9}, []uint8{1}, ""))), k(tzLocation("X", tzif([]zoneType{{"X", 0, false}, {"Y", 3600, false}}, []int64{1e9 + 1}, []uint8{1}, "")))},
+		{"daylight-saving flags", k(tzLocation("X", tzif([]zoneType{{"X", 3600, false}}, nil, nil, ""))), k(tzLocation("X", tzif([]zoneType{{"X", 3600, true}}, nil, nil, "")))},
+		{"zone names within a location", k(tzLocation("X", tzif([]zoneType{{"A", 0, false}, {"B", 0, false}}, []int64{1e9}, []uint8{1}, ""))), k(tzLocation("X", tzif([]zoneType{{"A", 0, false}, {"C", 0, false}}, []int64{1e9}, []uint8{1}, "")))},
+		{"rules after the last transition", k(euLocation(2000, euRule)), k(euLocation(2000, "CET-1CEST,M3.5.0,M10.4.0/3"))},
+		{"big.Float precisions", k(bigFloat(8, big.ToNearestEven, 1.5)), k(bigFloat(200, big.ToNearestEven, 1.5))},
+		{"big.Float rounding modes", k(bigFloat(53, big.ToNearestEven, 1.5)), k(bigFloat(53, big.ToZero, 1.5))},
+		{"big.Float values in structs", k(struct{ F big.Float }{*bigFloat(8, big.ToNearestEven, 1)}), k(struct{ F big.Float }{*bigFloat(9, big.ToNearestEven, 1)})},
+		{"local types of one name and other widths", k(localInt8()), k(localInt64())},
+		{"local structs of one name and other field types", k(localFieldsInt8()), k(localFieldsInt16())},
+		{"local slice and array of one name", k(localSlice()), k(localArray())},
+		{"local types of one name whose nil pointers point to others", k(localNilInt()), k(localNilString())},
+		{"local types of one name whose local field types differ", k(localInnerInt8()), k(localInnerInt16())},
+		{"generic types of local types of one name", k(localArgInt8()), k(localArgInt16())},
+		{"local types of one name in slices", k(any([]any{localInt8()})), k(any([]any{localInt64()}))},
 		{"unit and empty string", k(struct{}{}), k("")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -292,6 +340,152 @@ func TestEntryKeyErrors(t *testing.T) {
 	}
 }
 
+// Types defined as types whose keys come from their methods.
+type (
+	money big.Int
+	ratio big.Float
+	place time.Location
+)
+
+// parsedZone returns the location that time.Parse gives a time with the
+// offset zone, unnamed when no zone of time.Local has that offset.
+func parsedZone(zone string) *time.Location {
+	t, err := time.Parse(time.RFC3339, "2024-01-01T00:00:00"+zone)
+	if err != nil {
+		panic(err)
+	}
+	return t.Location()
+}
+
+// zoneType is a local time type of a TZif file: what a location says of
+// the instants it applies to.
+type zoneType struct {
+	name   string
+	offset int32
+	dst    bool
+}
+
+// tzif returns a TZif file (RFC 8536, version 2, with an empty version 1
+// block) for time.LoadLocationFromTZData: its local time types, the
+// transitions at the Unix seconds of at to the types of the indexes of to,
+// and the rule rule, in the syntax of the TZ variable, for the instants after
+// the last transition ("" for none).
+func tzif(types []zoneType, at []int64, to []uint8, rule string) []byte {
+	var chars []byte
+	index := map[string]int{}
+	for _, z := range types {
+		if _, ok := index[z.name]; !ok {
+			index[z.name] = len(chars)
+			chars = append(append(chars, z.name...), 0)
+		}
+	}
+	header := func(b []byte, transitions, types, chars int) []byte {
+		b = append(b, "TZif2"...)
+		b = append(b, make([]byte, 15)...)
+		for _, n := range []int{0, 0, 0, transitions, types, chars} {
+			b = binary.BigEndian.AppendUint32(b, uint32(n))
+		}
+		return b
+	}
+	b := header(nil, 0, 0, 0)
+	b = header(b, len(at), len(types), len(chars))
+	for _, sec := range at {
+		b = binary.BigEndian.AppendUint64(b, uint64(sec))
+	}
+	b = append(b, to...)
+	for _, z := range types {
+		b = binary.BigEndian.AppendUint32(b, uint32(z.offset))
+		dst := byte(0)
+		if z.dst {
+			dst = 1
+		}
+		b = append(b, dst, byte(index[z.name]))
+	}
+	b = append(b, chars...)
+	return append(b, "\n"+rule+"\n"...)
+}
+
+// tzLocation returns the location of the TZif file data.
+func tzLocation(name string, data []byte) *time.Location {
+	loc, err := time.LoadLocationFromTZData(name, data)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// euRule is the European Union's daylight-saving rule for Central European
+// Time.
+const euRule = "CET-1CEST,M3.5.0,M10.5.0/3"
+
+// euLocation returns a location of Central European Time whose transitions
+// are listed up to the end of daylight-saving time of the year last, as
+// rule (the European Union's) places them, and follow rule after that.
+func euLocation(last int, rule string) *time.Location {
+	types := []zoneType{{"CET", 3600, false}, {"CEST", 7200, true}}
+	var at []int64
+	var to []uint8
+	for year := 1980; year <= last; year++ {
+		// The last Sundays of March and October, at 01:00 UTC.
+		for _, month := range []time.Month{time.March, time.October} {
+			day := time.Date(year, month+1, 0, 1, 0, 0, 0, time.UTC)
+			for day.Weekday() != time.Sunday {
+				day = day.AddDate(0, 0, -1)
+			}
+			at = append(at, day.Unix())
+			to = append(to, map[time.Month]uint8{time.March: 1, time.October: 0}[month])
+		}
+	}
+	return tzLocation("Europe/Test", tzif(types, at, to, rule))
+}
+
+// bigFloat returns x at precision prec, rounded by mode.
+func bigFloat(prec uint, mode big.RoundingMode, x float64) *big.Float {
+	return new(big.Float).SetPrec(prec).SetMode(mode).SetFloat64(x)
+}
+
+// Types of one name declared in different functions: Go tells them apart,
+// reflect names them alike.
+
+func localInt8() any  { type local int8; return local(1) }
+func localInt64() any { type local int64; return local(1) }
+
+func localFieldsInt8() any  { type local struct{ N int8 }; return local{1} }
+func localFieldsInt16() any { type local struct{ N int16 }; return local{1} }
+
+func localSlice() any { type local []int; return local{1} }
+func localArray() any { type local [1]int; return local{1} }
+
+func localNilInt() any    { type local struct{ P *int }; return local{} }
+func localNilString() any { type local struct{ P *string }; return local{} }
+
+func localInnerInt8() any {
+	type inner int8
+	type local struct{ N inner }
+	return local{1}
+}
+
+func localInnerInt16() any {
+	type inner int16
+	type local struct{ N inner }
+	return local{1}
+}
+
+func localSameA() any { type local struct{ N int }; return local{1} }
+func localSameB() any { type local struct{ N int }; return local{1} }
+
+// box is a generic type, which reflect names with its type arguments.
+type box[T any] struct{ V T }
+
+func localArgInt8() any  { type local struct{ N int8 }; return box[local]{} }
+func localArgInt16() any { type local struct{ N int16 }; return box[local]{} }
+
+func localHandleInt8() any  { type local struct{ N int8 }; return unique.Make(local{1}) }
+func localHandleInt16() any { type local struct{ N int16 }; return unique.Make(local{1}) }
+
+func localArgSameA() any { type local struct{ N int }; return box[local]{} }
+func localArgSameB() any { type local struct{ N int }; return box[local]{} }
+
 var addArgKeys = flag.Bool("add-argkeys", false, "add the rows missing from testdata/argkeys.golden (existing rows are never changed)")
 
 // goldenKeys are the values whose keys testdata/argkeys.golden records. Add
@@ -382,6 +576,28 @@ func goldenKeys() []struct {
 		{"ConstKey int 7", k(99, cache.ConstKey(7))},
 		{"KeyFunc ID", k(goldenDoc{ID: "doc", Words: []string{"ignored"}}, cache.KeyFunc(func(d goldenDoc) string { return d.ID }))},
 		{"SingleValue's empty key", k(struct{}{})},
+		{"*time.Location unnamed +01:00", k(time.FixedZone("", 3600))},
+		{"*time.Location unnamed +05:00", k(time.FixedZone("", 5*3600))},
+		{"*time.Location named UTC at +01:00", k(time.FixedZone("UTC", 3600))},
+		{"*time.Location with transitions and a rule", k(euLocation(2000, euRule))},
+		{"time.Location", k(*time.FixedZone("UTC+5", 5*3600))},
+		{"*big.Float 1.5 at precision 8", k(bigFloat(8, big.ToNearestEven, 1.5))},
+		{"*big.Float 1.5 at precision 200", k(bigFloat(200, big.ToNearestEven, 1.5))},
+		{"*big.Float 1.5 rounded to zero", k(bigFloat(53, big.ToZero, 1.5))},
+		{"*big.Float -0", k(big.NewFloat(math.Copysign(0, -1)))},
+		{"*big.Float -Inf", k(big.NewFloat(math.Inf(-1)))},
+		{"any local type", k(localInt8())},
+		{"any local struct of a local type", k(localInnerInt8())},
+		{"any generic of a local type", k(localArgInt8())},
+		{"any []named struct", k(any([]goldenDoc{{ID: "doc"}}))},
+		{"any map of named types", k(any(map[goldenID]celsius{"a": 1}))},
+		{"any named type of another package", k(any(time.Duration(5)))},
+		{"any time", k(any(instant))},
+		{"any *time.Location", k(any(time.UTC))},
+		{"any *big.Int", k(any(big.NewInt(7)))},
+		{"any node", k(any(ring(1, 2)))},
+		{"*type defined as big.Int", k((*money)(big.NewInt(7)))},
+		{"any type defined as big.Int", k(any(money(*big.NewInt(7))))},
 	}
 }
 

@@ -10,7 +10,6 @@ package cache_test
 // values (BenchmarkLarge) run only with PECAPIKU_BENCH_LARGE=1.
 
 import (
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -162,53 +161,6 @@ func BenchmarkScale(b *testing.B) {
 }
 
 func scaleKey(i int) string { return fmt.Sprintf("entries/k%06d", i) }
-
-// BenchmarkKey: deriving the key of an argument, as cache.Func does on every
-// call; floor: SHA-256 over as many bytes as the argument holds.
-func BenchmarkKey(b *testing.B) {
-	r := rand.New(rand.NewPCG(3, 4))
-	ints := make([]int64, (1<<20)/8)
-	for i := range ints {
-		ints[i] = r.Int64()
-	}
-	words := make(map[string]int64, 10000)
-	mapBytes := 0
-	for len(words) < 10000 {
-		w := "word-" + strconv.Itoa(r.IntN(1<<30))
-		if _, ok := words[w]; !ok {
-			words[w] = r.Int64N(1 << 20)
-			mapBytes += len(w) + 8
-		}
-	}
-	cases := []struct {
-		name  string
-		arg   any
-		bytes int
-	}{
-		{"int64s=1MB", ints, len(ints) * 8},
-		{"map=10000", words, mapBytes},
-	}
-	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
-			raw := make([]byte, c.bytes)
-			var key string
-			var err error
-			bench.Pair(b, func() {
-				switch arg := c.arg.(type) {
-				case []int64:
-					key, err = cache.EntryKey("f", arg)
-				case map[string]int64:
-					key, err = cache.EntryKey("f", arg)
-				}
-				if err != nil || key == "" {
-					b.Fatal(err)
-				}
-			}, func() {
-				sha256.Sum256(raw)
-			})
-		})
-	}
-}
 
 // BenchmarkParallel: hits from b.RunParallel's goroutines on one key, and on
 // a key of each goroutine; floor: os.ReadFile and json.Unmarshal of the same

@@ -120,15 +120,25 @@ func (s *funcSettings) fail(err error) {
 //     to equal values share a key, and a nil pointer differs from a pointer
 //     to a zero value; a pointer, map or slice that leads back to itself is
 //     encoded as a reference to the enclosing value, not followed forever;
-//   - interfaces by their dynamic type and value, the type spelled with its
-//     import path ("example.com/app.Doc"), so int(1) and int64(1) held in
-//     an interface differ, and renaming a type, or moving it to another
-//     package, changes the keys of its values held in interfaces; a nil
-//     interface has a key of its own;
+//   - interfaces by their dynamic type and value. The type is spelled with
+//     import paths ("example.com/app.Doc"), and a named type other than a
+//     predeclared one with its underlying type as well
+//     ("example.com/app.Celsius(float64)"), so int(1) and int64(1) held in
+//     an interface differ, and so do types of one name declared in
+//     different functions whose structures differ. Renaming a type, moving
+//     it to another package, or changing its fields changes the keys of its
+//     values held in interfaces. A nil interface has a key of its own;
 //   - time.Time by its instant (Unix seconds and nanoseconds), whatever its
-//     location or monotonic reading; *time.Location by its name; math/big's
-//     Int, Rat and Float by their exact text, since their words differ
-//     between 32- and 64-bit platforms.
+//     location or monotonic reading;
+//   - *time.Location by its name and by the zone (abbreviation, offset and
+//     daylight-saving flag) it gives every instant from 1800 to 2100, so the
+//     unnamed zones time.Parse makes for "+01:00" and "+05:00" differ, and
+//     so do time.UTC and time.FixedZone("UTC", 3600);
+//   - math/big's Int and Rat by their exact text, since their words differ
+//     between 32- and 64-bit platforms, and Float by its precision and
+//     rounding mode, which decide the results of arithmetic on it, and its
+//     exact value. A type defined as one of these types or time's (type
+//     Money big.Int) is keyed as that type.
 //
 // The static type of the argument is not part of the key; a struct type's
 // field names and order are. Funcs, channels and unsafe pointers, wherever
@@ -137,6 +147,31 @@ func (s *funcSettings) fail(err error) {
 // chooses the key from part of the argument. Other values whose fields are
 // not their meaning (a sync.Mutex, a type with a lazily filled cache) are
 // keyed by their fields as they are: choose their key with KeyFunc too.
+//
+// These share a key on purpose, though Go tells them apart:
+//
+//   - the values listed above as equal: numbers of different widths, named
+//     types and their underlying types, slices and arrays, nil and empty
+//     slices or maps, values at different addresses;
+//   - times at one instant in different locations: to key the location
+//     too, let KeyFunc return it beside the time;
+//   - locations of one name that give every instant from 1800 to 2100 the
+//     same zone, however they were made: time.UTC and
+//     time.FixedZone("UTC", 0), a location from the tz database and one
+//     from other data with the same zones, a location before and after it
+//     was used. A location of the tz database is keyed by what that database
+//     says, so machines with different versions of it may give different
+//     keys, and time.Local differs between machines in different zones; to
+//     key a location by its name only, use KeyFunc with loc.String();
+//   - big.Floats that differ only in accuracy, which tells how the last
+//     operation on them rounded, and -0 and +0, as for float64;
+//   - types of one name declared in different functions of one package
+//     whose structures are spelled alike: reflect names both alike and tells
+//     neither where it was declared. Within the structure of a named type,
+//     the named types of other packages are spelled by name only, so a
+//     generic type of another package instantiated with two such local
+//     types of different structures shares a key too. Give such types
+//     different names, or the key with KeyFunc.
 //
 // The argument is walked as a tree: a value that many pointers share is
 // encoded once for each, so a deeply shared structure is better keyed with
