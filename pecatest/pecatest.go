@@ -105,6 +105,8 @@ type settings struct {
 	fsys    afero.Fs
 	shared  bool
 	cmpOpts []cmp.Option
+	scrub   scrubbing    // see scrub.go
+	http    httpSettings // see transport.go
 }
 
 // Shared makes the entry package-wide: it is stored at
@@ -164,6 +166,9 @@ func Memo[T any](t TB, name string, fn func() (T, error), opts ...Option) T {
 	}
 	var zero T
 	c, err := newCall(t, name, "Memo", opts, cache.JSON)
+	if err == nil {
+		fn, err = scrubbedFn(c, fn) // WithScrub and the credential check
+	}
 	if err != nil {
 		t.Fatalf("%v", err)
 		return zero
@@ -213,6 +218,9 @@ func Golden[T any](t TB, name string, got T, opts ...Option) {
 		defaultCodec = cache.Raw
 	}
 	c, err := newCall(t, name, "Golden", opts, defaultCodec)
+	if err == nil {
+		got, err = scrubGot(c, got) // WithScrub
+	}
 	if err != nil {
 		t.Errorf("%v", err)
 		return
@@ -472,6 +480,8 @@ func (c *call) failMemo(err, fnErr error) {
 		h.Helper()
 	}
 	switch {
+	case errors.Is(err, ErrCredential): // see scrub.go
+		c.t.Fatalf("%v", fnErr)
 	case fnErr != nil && errors.Is(err, fnErr):
 		c.t.Fatalf("pecatest: computing %s failed: %v", c.name, fnErr)
 	case errors.Is(err, cache.ErrNotCached):
@@ -495,6 +505,10 @@ func (c *call) fixLine(verb string, a cache.Access) string {
 func (c *call) record(got any) {
 	if h, ok := c.t.(helper); ok {
 		h.Helper()
+	}
+	if err := c.refuseCredentials(got); err != nil { // see scrub.go
+		c.t.Errorf("%v", err)
+		return
 	}
 	if err := c.store.Write(c.key, got); err != nil {
 		c.t.Errorf("pecatest: %s: %v", c.name, err)

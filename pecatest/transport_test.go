@@ -1,0 +1,817 @@
+package pecatest
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	iofs "io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"gotest.tools/v3/assert"
+
+	"github.com/pecapiku/pecapiku/cache"
+)
+
+// cleanupT is a fakeT with the Cleanup method that Transport needs; end
+// runs the cleanups, as the end of a test does.
+type cleanupT struct {
+	*fakeT
+	cleanups []func()
+}
+
+func newCleanupT(name string) *cleanupT { return &cleanupT{fakeT: &fakeT{name: name}} }
+
+func (c *cleanupT) Cleanup(f func()) { c.cleanups = append(c.cleanups, f) }
+
+func (c *cleanupT) end() {
+	for i := len(c.cleanups) - 1; i >= 0; i-- {
+		c.cleanups[i]()
+	}
+	c.cleanups = nil
+}
+
+// api is a test server with a little state: a counter that each GET
+// /counter increments, items that POST /items adds, and a log of what it
+// was sent.
+type api struct {
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	counter  int
+	items    []string
+	requests []string // "METHOD /path?query"
+	auth     []string // the Authorization headers it got
+}
+
+func newAPI(t *testing.T) *api {
+	a := &api{}
+	a.srv = httptest.NewServer(http.HandlerFunc(a.serve))
+	t.Cleanup(a.srv.Close)
+	return a
+}
+
+func (a *api) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.requests = append(a.requests, r.Method+" "+r.URL.RequestURI())
+	a.auth = append(a.auth, r.Header.Get("Authorization"))
+	switch {
+	case r.URL.Path == "/counter":
+		a.counter++
+		fmt.Fprintf(w, "%d", a.counter)
+	case r.URL.Path == "/items" && r.Method == http.MethodPost:
+		var item struct{ Name string }
+		if err := json.Unmarshal(body, &item); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		a.items = append(a.items, item.Name)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"id":%d,"name":%q}`, len(a.items), item.Name)
+	case r.URL.Path == "/items":
+		w.Header().Set("Content-Type", "application/json")
+		data, _ := json.Marshal(a.items)
+		w.Write(data)
+	case r.URL.Path == "/echo":
+		w.Header().Set("Content-Type", r.Header.Get("Content-Type"))
+		w.Write(body)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// sent returns what the server was sent, and forgets it.
+func (a *api) sent() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.requests
+	a.requests = nil
+	return s
+}
+
+// offline is a base transport that fails every request: a replay that
+// reaches it has gone to the network.
+type offline struct{ calls atomic.Int64 }
+
+func (o *offline) RoundTrip(req *http.Request) (*http.Response, error) {
+	o.calls.Add(1)
+	closeBody(req)
+	return nil, errors.New("offline: no network in a replay")
+}
+
+// do sends a request with client and returns the status and body, failing
+// t on a transport error.
+func do(t *testing.T, client *http.Client, method, url, body string) (int, string) {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, r)
+	assert.NilError(t, err)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := client.Do(req)
+	assert.NilError(t, err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	assert.NilError(t, err)
+	return resp.StatusCode, string(data)
+}
+
+// conversation is what the tests below send: a create, two reads of a
+// counter that changes, a list.
+func conversation(t *testing.T, client *http.Client, base string) []string {
+	t.Helper()
+	var got []string
+	for _, r := range []struct{ method, path, body string }{
+		{"POST", "/items", `{"Name": "apple"}`},
+		{"GET", "/counter", ""},
+		{"GET", "/counter", ""},
+		{"GET", "/items?b=2&a=1", ""},
+	} {
+		code, body := do(t, client, r.method, base+r.path, r.body)
+		got = append(got, fmt.Sprintf("%d %s", code, body))
+	}
+	return got
+}
+
+var wantConversation = []string{`201 {"id":1,"name":"apple"}`, "200 1", "200 2", `200 ["apple"]`}
+
+// TestTransportRecordReplay records a conversation with a server, then
+// replays it with the server closed and a base transport that fails every
+// request: same answers, in the same order, no request sent.
+func TestTransportRecordReplay(t *testing.T) {
+	clearAccess(t)
+	dir := t.TempDir()
+	a := newAPI(t)
+
+	rec := newCleanupT("TestAPI")
+	client := &http.Client{Transport: Transport(rec, "api", nil, WithDir(dir))}
+	assert.DeepEqual(t, conversation(t, client, a.srv.URL), wantConversation)
+	rec.end()
+	assert.DeepEqual(t, rec.failures(), []string(nil))
+	fixture := filepath.Join(dir, "TestAPI", "api.json")
+	assert.DeepEqual(t, rec.logs, []string{"pecatest: recorded 4 exchange(s) of TestAPI/api in " + fixture})
+	assert.DeepEqual(t, a.sent(), []string{"POST /items", "GET /counter", "GET /counter", "GET /items?b=2&a=1"})
+	a.srv.Close()
+
+	t.Setenv(EnvCI, "true")
+	play := newCleanupT("TestAPI")
+	net := &offline{}
+	client = &http.Client{Transport: Transport(play, "api", net, WithDir(dir))}
+	assert.DeepEqual(t, conversation(t, client, a.srv.URL), wantConversation)
+	play.end()
+	assert.DeepEqual(t, play.failures(), []string(nil))
+	assert.Equal(t, net.calls.Load(), int64(0))
+	assert.DeepEqual(t, play.logs, []string{"pecatest: replayed 4 of the 4 exchanges of TestAPI/api from " + fixture})
+}
+
+// handWritten returns a fixture of one exchange: GET url answered "old".
+func handWritten(url string) string {
+	return `{"exchanges": [{"request": {"method": "GET", "url": "` + url + `"},
+	"response": {"status": 200, "content_length": 3, "body": "old"}}]}`
+}
+
+// TestTransportAccess runs one request under every access, against a
+// fixture that is present or missing: what the client gets, whether the
+// server is asked, what the file holds after, and the failure.
+func TestTransportAccess(t *testing.T) {
+	const notRecorded = `pecatest: TestAPI/api: GET URL/counter is not recorded (DIR/TestAPI/api.json does not exist) and access "r" (from PECAPIKU_ACCESS) forbids sending it.` + "\n" +
+		`Record it with: PECAPIKU_ACCESS=rew go test -run '^TestAPI$' ./pecatest`
+	for _, tc := range []struct {
+		access  string
+		present bool
+		body    string // what the client gets; "" for an error
+		sent    bool   // the server was asked
+		file    string // "old", "new" or "" for none
+		log     string
+		failure string
+	}{
+		{"rew", true, "old", false, "old", "pecatest: replayed 1 of the 1 exchanges of TestAPI/api from DIR/TestAPI/api.json", ""},
+		{"rew", false, "1", true, "new", "pecatest: recorded 1 exchange(s) of TestAPI/api in DIR/TestAPI/api.json", ""},
+		{"re", true, "old", false, "old", "pecatest: replayed 1 of the 1 exchanges of TestAPI/api from DIR/TestAPI/api.json", ""},
+		{"re", false, "1", true, "", `pecatest: sent 1 request(s) of TestAPI/api; access "re" (from PECAPIKU_ACCESS) does not write them to DIR/TestAPI/api.json`, ""},
+		{"r", true, "old", false, "old", "pecatest: replayed 1 of the 1 exchanges of TestAPI/api from DIR/TestAPI/api.json", ""},
+		{"r", false, "", false, "", "", notRecorded},
+		{"ew", true, "1", true, "new", "pecatest: recorded 1 exchange(s) of TestAPI/api in DIR/TestAPI/api.json", ""},
+		{"ew", false, "1", true, "new", "pecatest: recorded 1 exchange(s) of TestAPI/api in DIR/TestAPI/api.json", ""},
+		{"e", true, "1", true, "old", `pecatest: sent 1 request(s) of TestAPI/api; access "e" (from PECAPIKU_ACCESS) does not write them to DIR/TestAPI/api.json`, ""},
+		{"e", false, "1", true, "", `pecatest: sent 1 request(s) of TestAPI/api; access "e" (from PECAPIKU_ACCESS) does not write them to DIR/TestAPI/api.json`, ""},
+	} {
+		state := map[bool]string{true: "present", false: "missing"}[tc.present]
+		t.Run(tc.access+"/"+state, func(t *testing.T) {
+			clearAccess(t)
+			t.Setenv(cache.EnvAccess, tc.access)
+			dir := t.TempDir()
+			a := newAPI(t)
+			fixture := filepath.Join(dir, "TestAPI", "api.json")
+			old := handWritten(a.srv.URL + "/counter")
+			if tc.present {
+				assert.NilError(t, os.MkdirAll(filepath.Dir(fixture), 0o755))
+				assert.NilError(t, os.WriteFile(fixture, []byte(old), 0o644))
+			}
+			ft := newCleanupT("TestAPI")
+			client := &http.Client{Transport: Transport(ft, "api", nil, WithDir(dir))}
+			resp, err := client.Get(a.srv.URL + "/counter")
+			if tc.body == "" {
+				assert.Assert(t, errors.Is(err, cache.ErrNotCached), "%v", err)
+			} else {
+				assert.NilError(t, err)
+				data, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				assert.Equal(t, string(data), tc.body)
+			}
+			ft.end()
+
+			expand := func(s string) string {
+				return strings.NewReplacer("DIR", dir, "URL", a.srv.URL).Replace(s)
+			}
+			assert.Equal(t, len(a.sent()) > 0, tc.sent)
+			if tc.log == "" {
+				assert.DeepEqual(t, ft.logs, []string(nil))
+			} else {
+				assert.DeepEqual(t, ft.logs, []string{expand(tc.log)})
+			}
+			if tc.failure == "" {
+				assert.DeepEqual(t, ft.failures(), []string(nil))
+			} else {
+				assert.DeepEqual(t, ft.failures(), []string{expand(tc.failure)})
+			}
+			data, err := os.ReadFile(fixture)
+			switch tc.file {
+			case "":
+				assert.Assert(t, errors.Is(err, iofs.ErrNotExist), "want no fixture, got %s", data)
+			case "old":
+				assert.Equal(t, string(data), old)
+			case "new":
+				assert.NilError(t, err)
+				assert.Assert(t, strings.Contains(string(data), `"body": "1"`), "%s", data)
+			}
+		})
+	}
+}
+
+// TestTransportNotRecorded: on CI, a request that is not recorded fails
+// the test with the request, the closest recorded one as a diff, and the
+// command that records it; nothing reaches the network.
+func TestTransportNotRecorded(t *testing.T) {
+	clearAccess(t)
+	dir := t.TempDir()
+	a := newAPI(t)
+	rec := newCleanupT("TestAPI")
+	conversation(t, &http.Client{Transport: Transport(rec, "api", nil, WithDir(dir))}, a.srv.URL)
+	rec.end()
+	fixture := filepath.Join(dir, "TestAPI", "api.json")
+	t.Setenv(EnvCI, "true")
+	record := "Record it with: PECAPIKU_ACCESS=rew go test -run '^TestAPI$' ./pecatest"
+
+	t.Run("closest", func(t *testing.T) {
+		ft := newCleanupT("TestAPI")
+		net := &offline{}
+		client := &http.Client{Transport: Transport(ft, "api", net, WithDir(dir))}
+		_, err := client.Get(a.srv.URL + "/items?a=1&b=3")
+		assert.Assert(t, errors.Is(err, cache.ErrNotCached), "%v", err)
+		ft.end()
+		assert.Equal(t, net.calls.Load(), int64(0))
+		assert.Equal(t, len(ft.failures()), 1)
+		want := `pecatest: TestAPI/api: GET ` + a.srv.URL + `/items?a=1&b=3 is not recorded in ` + fixture +
+			` and access "r" (the default on CI, since CI=true) forbids sending it.
+The closest recorded request, exchange 4 of 4, differs (-recorded +got):
+  pecatest.requestView{
+  	Method: "GET",
+  	URL:    "` + a.srv.URL + `/items",
+  	Query: url.Values{
+  		"a": {"1"},
+- 		"b": {"2"},
++ 		"b": {"3"},
+  	},
+  	Header: nil,
+  	Body:   nil,
+  }
+` + record
+		assert.Equal(t, plainSpaces(ft.failures()[0]), want)
+	})
+	t.Run("body", func(t *testing.T) {
+		ft := newCleanupT("TestAPI")
+		client := &http.Client{Transport: Transport(ft, "api", &offline{}, WithDir(dir))}
+		_, err := client.Post(a.srv.URL+"/items", "application/json", strings.NewReader(`{"Name":"pear"}`))
+		assert.Assert(t, errors.Is(err, cache.ErrNotCached), "%v", err)
+		ft.end()
+		assert.Equal(t, len(ft.failures()), 1)
+		got := plainSpaces(ft.failures()[0])
+		for _, want := range []string{
+			"The closest recorded request, exchange 1 of 4, differs (-recorded +got):",
+			`- 	Body:   map[string]any{"Name": string("apple")},`,
+			`+ 	Body:   map[string]any{"Name": string("pear")},`,
+			record,
+		} {
+			assert.Assert(t, strings.Contains(got, want), "%s\ndoes not contain\n%s", got, want)
+		}
+	})
+	t.Run("replayed already", func(t *testing.T) {
+		ft := newCleanupT("TestAPI")
+		client := &http.Client{Transport: Transport(ft, "api", &offline{}, WithDir(dir))}
+		do(t, client, "GET", a.srv.URL+"/counter", "")
+		do(t, client, "GET", a.srv.URL+"/counter", "")
+		_, err := client.Get(a.srv.URL + "/counter")
+		assert.Assert(t, errors.Is(err, cache.ErrNotCached), "%v", err)
+		ft.end()
+		assert.DeepEqual(t, ft.failures(), []string{`pecatest: TestAPI/api: GET ` + a.srv.URL + `/counter is not recorded so many times: ` + fixture +
+			` records it 2 time(s), all replayed already, and access "r" (the default on CI, since CI=true) forbids sending it.` + "\n" + record})
+		assert.DeepEqual(t, ft.logs, []string{
+			"pecatest: replayed 2 of the 4 exchanges of TestAPI/api from " + fixture,
+			"pecatest: 2 recorded exchange(s) of TestAPI/api were not replayed: POST " + a.srv.URL + "/items, GET " + a.srv.URL +
+				`/items?b=2&a=1; recording it again with access "ew" keeps only those the test sends`,
+		})
+	})
+}
+
+// plainSpaces replaces the non-breaking spaces that go-cmp puts at random
+// into its diffs, so that a test can compare a message word for word.
+func plainSpaces(s string) string { return strings.ReplaceAll(s, "\u00a0", " ") }
+
+// TestTransportSensitiveHeaders: credentials the client sends and sessions
+// the server hands out never reach the files, the request sent to the
+// server keeps them, and the client gets the response without them in the
+// recording run as in the replay.
+func TestTransportSensitiveHeaders(t *testing.T) {
+	clearAccess(t)
+	dir := t.TempDir()
+	var gotAuth, gotCookie atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAuth.Store(r.Header.Get("Authorization"))
+		gotCookie.Store(r.Header.Get("Cookie"))
+		w.Header().Set("Set-Cookie", "session=server-session-id")
+		w.Header().Set("X-Amz-Security-Token", "server-security-token")
+		w.Header().Set("X-Request-Id", "kept-request-id")
+		fmt.Fprint(w, "hello")
+	}))
+	defer srv.Close()
+	get := func(client *http.Client) *http.Response {
+		req, err := http.NewRequest("GET", strings.Replace(srv.URL, "://", "://user:url-password@", 1)+"/x", nil)
+		assert.NilError(t, err)
+		req.Header.Set("Authorization", "Bearer client-bearer-token-0123456789")
+		req.Header.Set("Cookie", "c=client-cookie")
+		req.Header.Set("X-Api-Key", "client-api-key")
+		req.Header.Set("Proxy-Authorization", "Basic cHJveHk6cGFzcw==")
+		req.Header.Set("X-Trace", "kept-trace")
+		resp, err := client.Do(req)
+		assert.NilError(t, err)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+
+	rec := newCleanupT("TestSecrets")
+	resp := get(&http.Client{Transport: Transport(rec, "api", nil, WithDir(dir))})
+	rec.end()
+	assert.DeepEqual(t, rec.failures(), []string(nil))
+	assert.Equal(t, gotAuth.Load(), "Bearer client-bearer-token-0123456789", "the server gets the request as sent")
+	assert.Equal(t, gotCookie.Load(), "c=client-cookie")
+	assert.Equal(t, resp.Header.Get("Set-Cookie"), "", "the client sees what a replay will give")
+	assert.Equal(t, resp.Header.Get("X-Request-Id"), "kept-request-id")
+
+	data, err := os.ReadFile(filepath.Join(dir, "TestSecrets", "api.json"))
+	assert.NilError(t, err)
+	for _, secret := range []string{
+		"Authorization", "client-bearer-token", "Cookie", "client-cookie", "X-Api-Key", "client-api-key",
+		"Proxy-Authorization", "cHJveHk6cGFzcw", "Set-Cookie", "server-session-id", "X-Amz-Security-Token", "server-security-token",
+		"url-password",
+	} {
+		assert.Assert(t, !strings.Contains(string(data), secret), "the fixture holds %q:\n%s", secret, data)
+	}
+	for _, kept := range []string{"kept-trace", "kept-request-id", "user:xxxxx@"} {
+		assert.Assert(t, strings.Contains(string(data), kept), "the fixture lacks %q:\n%s", kept, data)
+	}
+
+	t.Setenv(EnvCI, "true")
+	play := newCleanupT("TestSecrets")
+	resp = get(&http.Client{Transport: Transport(play, "api", &offline{}, WithDir(dir))})
+	play.end()
+	assert.DeepEqual(t, play.failures(), []string(nil))
+	assert.Equal(t, resp.Header.Get("Set-Cookie"), "")
+	assert.Equal(t, resp.Header.Get("X-Request-Id"), "kept-request-id")
+}
+
+// gzipped returns data compressed with gzip.
+func gzipped(t *testing.T, data string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, err := zw.Write([]byte(data))
+	assert.NilError(t, err)
+	assert.NilError(t, zw.Close())
+	return buf.Bytes()
+}
+
+// TestTransportRefusesCredentials: an exchange that still holds something
+// that looks like a credential after scrubbing is not recorded, and the
+// failure names where it is without showing it.
+func TestTransportRefusesCredentials(t *testing.T) {
+	const awsKey = "AKIAZ7QW3RT5YU2IOP4K"
+	const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+	for _, tc := range []struct {
+		name    string
+		handler func(w http.ResponseWriter, r *http.Request)
+		path    string
+		body    string // of the request
+		opts    []Option
+		want    string // the place and kind in the failure; "" when recorded
+	}{
+		{
+			name:    "AWS key in the response body",
+			handler: func(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, `{"AccessKeyId":%q}`, awsKey) },
+			want:    `the response body holds an AWS access key ID ("AKIA"…, 20 characters)`,
+		},
+		{
+			name: "bearer token in a response header",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("X-Debug", "sent Bearer abcdefghijklmnopqrstuvwxyz0123")
+			},
+			want: `the response header X-Debug holds a bearer token ("Bearer "…, 37 characters)`,
+		},
+		{
+			name:    "private key in the request body",
+			handler: func(w http.ResponseWriter, r *http.Request) {},
+			body:    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+			want:    `the request body holds a private key block ("-----BEGIN OPENSSH PRIVATE KEY-----", 35 characters)`,
+		},
+		{
+			name:    "AWS key in the URL",
+			handler: func(w http.ResponseWriter, r *http.Request) {},
+			path:    "/?X-Amz-Credential=" + awsKey + "%2F20260101%2Fus-east-1",
+			want:    `the URL holds an AWS access key ID ("AKIA"…, 20 characters)`,
+		},
+		{
+			name: "JSON Web Token in a gzip-encoded body",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Encoding", "gzip")
+				w.Write(gzipped(t, `{"access_token":"`+jwt+`"}`))
+			},
+			want: `the response body (decompressed) holds a JSON Web Token ("eyJ"…, ` + fmt.Sprint(len(jwt)) + ` characters)`,
+		},
+		{
+			name:    "the AWS documentation's example key",
+			handler: func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "AKIAIOSFODNN7EXAMPLE") },
+		},
+		{
+			name:    "allowed",
+			handler: func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, awsKey) },
+			opts:    []Option{AllowCredentials()},
+		},
+		{
+			name:    "scrubbed",
+			handler: func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, awsKey) },
+			opts: []Option{WithResponseScrub(func(r *HTTPResponse) {
+				r.Body = bytes.ReplaceAll(r.Body, []byte(awsKey), []byte("AKIA-SCRUBBED"))
+			})},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearAccess(t)
+			dir := t.TempDir()
+			srv := httptest.NewServer(http.HandlerFunc(tc.handler))
+			defer srv.Close()
+			ft := newCleanupT("TestCreds")
+			client := &http.Client{Transport: Transport(ft, "api", nil, append(tc.opts, WithDir(dir))...)}
+			method, body := "GET", io.Reader(nil)
+			if tc.body != "" {
+				method, body = "PUT", strings.NewReader(tc.body)
+			}
+			req, err := http.NewRequest(method, srv.URL+tc.path, body)
+			assert.NilError(t, err)
+			req.Header.Set("Accept-Encoding", "gzip") // so the client sees the gzip-encoded body
+			resp, err := client.Do(req)
+			ft.end()
+			fixture := filepath.Join(dir, "TestCreds", "api.json")
+			data, readErr := os.ReadFile(fixture)
+			if tc.want == "" {
+				assert.NilError(t, err)
+				resp.Body.Close()
+				assert.DeepEqual(t, ft.failures(), []string(nil))
+				assert.NilError(t, readErr)
+				assert.Assert(t, !strings.Contains(string(data), awsKey) || tc.name == "allowed", "%s", data)
+				return
+			}
+			assert.Assert(t, errors.Is(err, ErrCredential), "%v", err)
+			assert.Assert(t, errors.Is(readErr, iofs.ErrNotExist), "the exchange was recorded:\n%s", data)
+			want := "pecatest: TestCreds/api: " + method + " " + srv.URL + strings.Replace(tc.path, awsKey, "AKIA…", 1) + " is not recorded: the exchange holds what looks like a credential:\n\t" +
+				tc.want + "\nRemove it with pecatest.WithRequestScrub or pecatest.WithResponseScrub, or allow it with pecatest.AllowCredentials() if it is a known fake"
+			assert.DeepEqual(t, ft.failures(), []string{want})
+			for _, secret := range []string{awsKey[4:], jwt[3:], "b3BlbnNzaC1rZXktdjEAAAAA", "abcdefghijklmnopqrstuvwxyz"} {
+				assert.Assert(t, !strings.Contains(ft.failures()[0], secret), "the failure shows the credential")
+			}
+		})
+	}
+}
+
+// TestTransportScrubHooks: the request hooks make what is recorded and
+// matched stable, the response hooks change what the client gets in the
+// recording run as in the replay, and Content-Length follows the body.
+func TestTransportScrubHooks(t *testing.T) {
+	clearAccess(t)
+	dir := t.TempDir()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "token=%s;user=ann", r.URL.Query().Get("nonce"))
+	}))
+	defer srv.Close()
+	opts := []Option{
+		WithDir(dir),
+		WithRequestScrub(func(r *HTTPRequest) {
+			// The server's address changes with every run; the nonce too.
+			r.URL = strings.Replace(r.URL, srv.URL, "http://api.test", 1)
+			r.URL = regexpNonce.ReplaceAllString(r.URL, "nonce=N")
+		}),
+		WithResponseScrub(func(r *HTTPResponse) {
+			r.Body = regexpToken.ReplaceAll(r.Body, []byte("token=T"))
+		}),
+	}
+	get := func(tr http.RoundTripper, nonce string) (*http.Response, string) {
+		resp, err := (&http.Client{Transport: tr}).Get(srv.URL + "/login?nonce=" + nonce)
+		assert.NilError(t, err)
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(data)
+	}
+	rec := newCleanupT("TestHooks")
+	resp, body := get(Transport(rec, "api", nil, opts...), "n-12345")
+	rec.end()
+	assert.DeepEqual(t, rec.failures(), []string(nil))
+	assert.Equal(t, body, "token=T;user=ann")
+	assert.Equal(t, resp.ContentLength, int64(len("token=T;user=ann")))
+	assert.Equal(t, resp.Header.Get("Content-Length"), fmt.Sprint(len("token=T;user=ann")))
+	data, err := os.ReadFile(filepath.Join(dir, "TestHooks", "api.json"))
+	assert.NilError(t, err)
+	assert.Assert(t, strings.Contains(string(data), `"url": "http://api.test/login?nonce=N"`), "%s", data)
+	assert.Assert(t, !strings.Contains(string(data), "n-12345"), "%s", data)
+
+	t.Setenv(EnvCI, "true")
+	play := newCleanupT("TestHooks")
+	resp, body = get(Transport(play, "api", &offline{}, opts...), "n-67890")
+	play.end()
+	assert.DeepEqual(t, play.failures(), []string(nil))
+	assert.Equal(t, body, "token=T;user=ann")
+	assert.Equal(t, resp.ContentLength, int64(len("token=T;user=ann")))
+}
+
+var (
+	regexpNonce = regexp.MustCompile(`nonce=[^&]*`)
+	regexpToken = regexp.MustCompile(`token=[^;]*`)
+)
+
+// TestTransportGzip: the transport records what the client sees, both when
+// Go's transport decompresses a gzip-encoded response by itself and when
+// the client asked for gzip and decompresses it on its own.
+func TestTransportGzip(t *testing.T) {
+	const text = "a text that the server compresses when it may\n"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Write(gzipped(t, text))
+			return
+		}
+		fmt.Fprint(w, text)
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		name         string
+		accept       string // the client's Accept-Encoding
+		encoding     string // the Content-Encoding the client sees
+		uncompressed bool   // resp.Uncompressed
+		inline       bool   // the body is in the fixture as text
+	}{
+		{name: "decompressed by Go's transport", uncompressed: true, inline: true},
+		{name: "asked for by the client", accept: "gzip", encoding: "gzip"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearAccess(t)
+			dir := t.TempDir()
+			get := func(tr http.RoundTripper) (*http.Response, []byte) {
+				req, err := http.NewRequest("GET", srv.URL+"/text", nil)
+				assert.NilError(t, err)
+				if tc.accept != "" {
+					req.Header.Set("Accept-Encoding", tc.accept)
+				}
+				resp, err := (&http.Client{Transport: tr}).Do(req)
+				assert.NilError(t, err)
+				data, err := io.ReadAll(resp.Body)
+				assert.NilError(t, err)
+				resp.Body.Close()
+				return resp, data
+			}
+			direct, want := get(http.DefaultTransport)
+			rec := newCleanupT("TestGzip")
+			recorded, got := get(Transport(rec, "api", nil, WithDir(dir)))
+			rec.end()
+			assert.DeepEqual(t, rec.failures(), []string(nil))
+			assert.Equal(t, string(got), string(want))
+			t.Setenv(EnvCI, "true")
+			play := newCleanupT("TestGzip")
+			replayed, got := get(Transport(play, "api", &offline{}, WithDir(dir)))
+			play.end()
+			assert.DeepEqual(t, play.failures(), []string(nil))
+			assert.Equal(t, string(got), string(want))
+
+			for _, resp := range []*http.Response{direct, recorded, replayed} {
+				assert.Equal(t, resp.Header.Get("Content-Encoding"), tc.encoding)
+				assert.Equal(t, resp.Uncompressed, tc.uncompressed)
+				assert.Equal(t, resp.ContentLength, direct.ContentLength)
+			}
+			if tc.encoding == "gzip" {
+				zr, err := gzip.NewReader(bytes.NewReader(got))
+				assert.NilError(t, err)
+				plain, err := io.ReadAll(zr)
+				assert.NilError(t, err)
+				assert.Equal(t, string(plain), text)
+			}
+			data, err := os.ReadFile(filepath.Join(dir, "TestGzip", "api.json"))
+			assert.NilError(t, err)
+			assert.Equal(t, strings.Contains(string(data), `"body": "a text that`), tc.inline, "%s", data)
+			if !tc.inline {
+				file := filepath.Join(dir, "TestGzip", "api.bodies", bodyHash(want)+".raw")
+				side, err := os.ReadFile(file)
+				assert.NilError(t, err)
+				assert.DeepEqual(t, side, want)
+				assert.Assert(t, strings.Contains(string(data), `"body_file": "api.bodies/`+bodyHash(want)+`.raw"`), "%s", data)
+			}
+		})
+	}
+}
+
+// bodyHash names the body file of data.
+func bodyHash(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])[:hashLen]
+}
+
+// TestTransportStreaming: a chunked response that the server flushes line
+// by line is replayed as the client read it, chunked and of unknown length.
+func TestTransportStreaming(t *testing.T) {
+	clearAccess(t)
+	dir := t.TempDir()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		for i := range 5 {
+			fmt.Fprintf(w, "{\"event\":%d}\n", i)
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer srv.Close()
+	read := func(tr http.RoundTripper) (*http.Response, []string) {
+		resp, err := (&http.Client{Transport: tr}).Get(srv.URL + "/events")
+		assert.NilError(t, err)
+		defer resp.Body.Close()
+		var lines []string
+		for sc := bufio.NewScanner(resp.Body); sc.Scan(); {
+			lines = append(lines, sc.Text())
+		}
+		return resp, lines
+	}
+	want := []string{`{"event":0}`, `{"event":1}`, `{"event":2}`, `{"event":3}`, `{"event":4}`}
+	rec := newCleanupT("TestStream")
+	resp, lines := read(Transport(rec, "events", nil, WithDir(dir)))
+	rec.end()
+	assert.DeepEqual(t, lines, want)
+	assert.DeepEqual(t, resp.TransferEncoding, []string{"chunked"})
+	assert.Equal(t, resp.ContentLength, int64(-1))
+
+	t.Setenv(EnvCI, "true")
+	play := newCleanupT("TestStream")
+	resp, lines = read(Transport(play, "events", &offline{}, WithDir(dir)))
+	play.end()
+	assert.DeepEqual(t, play.failures(), []string(nil))
+	assert.DeepEqual(t, lines, want)
+	assert.DeepEqual(t, resp.TransferEncoding, []string{"chunked"})
+	assert.Equal(t, resp.ContentLength, int64(-1))
+}
+
+// closeCounter counts the closes of a body.
+type closeCounter struct {
+	io.Reader
+	closes atomic.Int64
+}
+
+func (c *closeCounter) Close() error { c.closes.Add(1); return nil }
+
+// getBodyChecker is a base transport that checks that the request it is
+// given can be sent again: GetBody gives the same body.
+type getBodyChecker struct {
+	t      *testing.T
+	bodies []string
+}
+
+func (g *getBodyChecker) RoundTrip(req *http.Request) (*http.Response, error) {
+	assert.Assert(g.t, req.GetBody != nil, "the request sent has no GetBody")
+	again, err := req.GetBody()
+	assert.NilError(g.t, err)
+	data, _ := io.ReadAll(again)
+	g.bodies = append(g.bodies, string(data))
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// TestTransportRequestBody: a streamed request body of unknown length is
+// read by the transport, closed, sent whole with a GetBody, and matched on
+// replay after normalising its JSON.
+func TestTransportRequestBody(t *testing.T) {
+	clearAccess(t)
+	dir := t.TempDir()
+	a := newAPI(t)
+	post := func(tr http.RoundTripper, parts ...string) string {
+		pr, pw := io.Pipe()
+		go func() {
+			for _, p := range parts {
+				pw.Write([]byte(p))
+			}
+			pw.Close()
+		}()
+		body := &closeCounter{Reader: pr}
+		req, err := http.NewRequest("POST", a.srv.URL+"/echo", body)
+		assert.NilError(t, err)
+		assert.Equal(t, req.ContentLength, int64(0), "a length the client does not know")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := (&http.Client{Transport: tr}).Do(req)
+		assert.NilError(t, err)
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, body.closes.Load(), int64(1), "the request's body was not closed once")
+		return string(data)
+	}
+	base := &getBodyChecker{t: t}
+	rec := newCleanupT("TestBody")
+	assert.Equal(t, post(Transport(rec, "api", base, WithDir(dir)), `{"a": 1,`, ` "b": [1, 2]}`), `{"a": 1, "b": [1, 2]}`)
+	rec.end()
+	assert.DeepEqual(t, rec.failures(), []string(nil))
+	assert.DeepEqual(t, base.bodies, []string{`{"a": 1, "b": [1, 2]}`})
+
+	t.Setenv(EnvCI, "true")
+	play := newCleanupT("TestBody")
+	assert.Equal(t, post(Transport(play, "api", &offline{}, WithDir(dir)), `{"b":[1,2],`, `"a":1}`), `{"a": 1, "b": [1, 2]}`)
+	play.end()
+	assert.DeepEqual(t, play.failures(), []string(nil))
+}
+
+// TestTransportConcurrent records and replays requests sent in parallel,
+// identical ones included; run it with -race.
+func TestTransportConcurrent(t *testing.T) {
+	clearAccess(t)
+	dir := t.TempDir()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "answer to %s", r.URL.Query().Get("i"))
+	}))
+	defer srv.Close()
+	const n = 24
+	run := func(tr http.RoundTripper) {
+		client := &http.Client{Transport: tr}
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				q := i % (n / 2) // each request twice
+				resp, err := client.Get(fmt.Sprintf("%s/q?i=%d", srv.URL, q))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				data, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if want := fmt.Sprintf("answer to %d", q); string(data) != want {
+					t.Errorf("got %q, want %q", data, want)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	rec := newCleanupT("TestParallel")
+	run(Transport(rec, "api", nil, WithDir(dir)))
+	rec.end()
+	assert.DeepEqual(t, rec.failures(), []string(nil))
+
+	t.Setenv(EnvCI, "true")
+	play := newCleanupT("TestParallel")
+	net := &offline{}
+	run(Transport(play, "api", net, WithDir(dir)))
+	play.end()
+	assert.DeepEqual(t, play.failures(), []string(nil))
+	assert.Equal(t, net.calls.Load(), int64(0))
+	assert.DeepEqual(t, play.logs, []string{fmt.Sprintf("pecatest: replayed %d of the %d exchanges of TestParallel/api from %s", n, n, filepath.Join(dir, "TestParallel", "api.json"))})
+}
