@@ -132,7 +132,11 @@ type credential struct {
 	shown string // its first characters, and how long it is
 }
 
-func (c credential) String() string { return c.where + " holds " + c.what + " (" + c.shown + ")" }
+// String says where and what the credential is; a place named by a map key
+// that is itself a credential is shown masked too.
+func (c credential) String() string {
+	return maskCredentials(c.where) + " holds " + c.what + " (" + c.shown + ")"
+}
 
 // findCredentials returns what in data looks like a credential, naming its
 // place where.

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -158,8 +159,12 @@ func Transport(t TB, name string, base http.RoundTripper, opts ...Option) http.R
 		base = http.DefaultTransport
 	}
 	c, err := newCall(t, name, "Transport", opts, cache.JSON)
-	if err == nil && c.store.Codec() != cache.JSON {
+	switch {
+	case err != nil:
+	case c.store.Codec() != cache.JSON:
 		err = fmt.Errorf("pecatest: Transport of %s: it records its exchanges as json, not %s; drop the pecatest.WithCodec option", c.name, c.store.Codec().Name())
+	case c.set.scrub.fn != nil:
+		err = fmt.Errorf("pecatest: Transport of %s: pecatest.WithScrub scrubs the values of Memo and Golden; scrub what Transport records with pecatest.WithRequestScrub and pecatest.WithResponseScrub", c.name)
 	}
 	if err != nil {
 		t.Fatalf("%v", err)
@@ -286,20 +291,24 @@ func (s *httpSession) load() {
 	}
 	var f httpFixture
 	err := c.store.Read(c.key, &f)
-	if err == nil {
-		s.recorded, err = s.decode(f)
-	}
+	var bad error // why the fixture cannot be decoded
 	switch {
 	case err == nil:
-		s.exists = true
-	case errors.Is(err, iofs.ErrNotExist):
-	case errors.Is(err, cache.ErrCorrupt) && c.access.CanExecute():
-		c.t.Logf("pecatest: %s cannot be decoded (%v); sending the requests of %s again", c.path, corruptCause(err), c.name)
-		s.recorded = nil
+		s.recorded, bad = s.decode(f)
 	case errors.Is(err, cache.ErrCorrupt):
+		bad = corruptCause(err)
+	}
+	switch {
+	case err == nil && bad == nil:
+		s.exists = true
+	case bad != nil && c.access.CanExecute():
+		c.t.Logf("pecatest: %s cannot be decoded (%v); sending the requests of %s again", c.path, bad, c.name)
+		s.recorded = nil
+	case bad != nil:
 		s.loadErr = fmt.Errorf("pecatest: %s: %s cannot be decoded: %v; %s forbids sending its requests again.\n%s",
-			c.name, c.path, corruptCause(err), c.src.describe(c.access), c.fixLine("Record it again", cache.ReadExecuteWrite))
+			c.name, c.path, bad, c.src.describe(c.access), c.fixLine("Record it again", cache.ReadExecuteWrite))
 		c.t.Errorf("%v", s.loadErr)
+	case errors.Is(err, iofs.ErrNotExist):
 	case errors.Is(err, cache.ErrUnavailable) && c.access.CanExecute():
 		s.unavailable = true
 		c.t.Logf("pecatest: sending the requests of %s without recording them, since its store cannot be reached: %v", c.name, err)
@@ -412,11 +421,11 @@ func (s *httpSession) decode(f httpFixture) ([]*exchange, error) {
 	for i, x := range f.Exchanges {
 		reqBody, err := s.body(x.Request.storedBody)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: exchange %d: the request's %w", cache.ErrCorrupt, s.c.path, i+1, err)
+			return nil, fmt.Errorf("exchange %d: the request's %v", i+1, err)
 		}
 		respBody, err := s.body(x.Response.storedBody)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: exchange %d: the response's %w", cache.ErrCorrupt, s.c.path, i+1, err)
+			return nil, fmt.Errorf("exchange %d: the response's %v", i+1, err)
 		}
 		out[i] = &exchange{
 			req: HTTPRequest{Method: x.Request.Method, URL: x.Request.URL, Header: http.Header(x.Request.Header).Clone(), Body: reqBody},
@@ -902,15 +911,7 @@ type requestView struct {
 // viewOf returns the view of r; with headers only when a custom matcher
 // may have looked at them.
 func viewOf(r HTTPRequest, headers bool) requestView {
-	v := requestView{Method: r.Method, URL: r.URL}
-	if len(r.Body) > 0 {
-		v.Body = bodyText(r.Body)
-	}
-	if j := jsonBody(r.Body); j != nil {
-		if _, no := j.(notJSON); !no {
-			v.Body = j // a diff then points at the field that differs
-		}
-	}
+	v := requestView{Method: r.Method, URL: r.URL, Body: bodyValue(r.Body)}
 	if u, err := url.Parse(r.URL); err == nil && u.RawQuery != "" {
 		if q, err := url.ParseQuery(u.RawQuery); err == nil {
 			v.Query = q
@@ -920,6 +921,42 @@ func viewOf(r HTTPRequest, headers bool) requestView {
 	}
 	if headers {
 		v.Header = r.Header
+	}
+	return v
+}
+
+// bodyValue shows a body in a diff: nil when empty, JSON decoded, so that
+// the diff points at the field that differs, and otherwise its bodyText.
+func bodyValue(body []byte) any {
+	if len(body) == 0 {
+		return nil
+	}
+	if v := jsonBody(body); v != nil {
+		if _, no := v.(notJSON); !no {
+			return plainNumbers(v)
+		}
+	}
+	return bodyText(body)
+}
+
+// plainNumbers returns v, decoded JSON, with each number that a float64
+// writes as it is written turned into one, which a diff shows as 2.5
+// rather than s"2.5". Others (1.0, 1e3, 2^53+1) stay json.Number: the diff
+// must not show two different numbers as one.
+func plainNumbers(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		if f, err := strconv.ParseFloat(string(v), 64); err == nil && strconv.FormatFloat(f, 'f', -1, 64) == string(v) {
+			return f
+		}
+	case map[string]any:
+		for k, e := range v {
+			v[k] = plainNumbers(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = plainNumbers(e)
+		}
 	}
 	return v
 }
@@ -972,11 +1009,11 @@ func (r *recorder) verify(req *http.Request, body []byte, e *exchange) {
 type driftView struct {
 	Status      int
 	ContentType string
-	Body        string
+	Body        any
 }
 
 func driftViewOf(r HTTPResponse) driftView {
-	return driftView{Status: r.StatusCode, ContentType: r.Header.Get("Content-Type"), Body: bodyText(r.Body)}
+	return driftView{Status: r.StatusCode, ContentType: r.Header.Get("Content-Type"), Body: bodyValue(r.Body)}
 }
 
 // finish ends the session when its test ends: it logs what was replayed

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,14 +14,17 @@ import (
 	iofs "io/fs"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"github.com/spf13/afero"
 	"gotest.tools/v3/assert"
 
 	"github.com/pecapiku/pecapiku/cache"
@@ -814,4 +818,468 @@ func TestTransportConcurrent(t *testing.T) {
 	assert.DeepEqual(t, play.failures(), []string(nil))
 	assert.Equal(t, net.calls.Load(), int64(0))
 	assert.DeepEqual(t, play.logs, []string{fmt.Sprintf("pecatest: replayed %d of the %d exchanges of TestParallel/api from %s", n, n, filepath.Join(dir, "TestParallel", "api.json"))})
+}
+
+// TestTransportBodyFiles: bodies larger than 64 KiB, or not text, go to
+// files named by their hash next to the fixture, one file for equal
+// bodies; compact JSON stays JSON and other text a string, each given back
+// byte for byte.
+func TestTransportBodyFiles(t *testing.T) {
+	clearAccess(t)
+	dir := t.TempDir()
+	a := newAPI(t)
+	large := strings.Repeat("a line of text that makes the body large\n", 2000)
+	binary := make([]byte, 256)
+	for i := range binary {
+		binary[i] = byte(i)
+	}
+	bodies := []struct{ name, body string }{
+		{"large", large},
+		{"binary", string(binary)},
+		{"binary again", string(binary)},
+		{"compact JSON", `{"b":[1,2.50,1e3],"a":"<&>","u":"é\u00e9\u2028","n":null}`},
+		{"spaced JSON", `{"a": 1}`},
+		{"text", "plain\ttext\r\nwith lines\n"},
+	}
+	run := func(tr http.RoundTripper) {
+		client := &http.Client{Transport: tr}
+		for _, b := range bodies {
+			req, err := http.NewRequest("PUT", a.srv.URL+"/echo", strings.NewReader(b.body))
+			assert.NilError(t, err)
+			resp, err := client.Do(req)
+			assert.NilError(t, err)
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			assert.Equal(t, string(data), b.body, b.name)
+		}
+	}
+	rec := newCleanupT("TestFiles")
+	run(Transport(rec, "api", nil, WithDir(dir)))
+	rec.end()
+	assert.DeepEqual(t, rec.failures(), []string(nil))
+
+	fixture, err := os.ReadFile(filepath.Join(dir, "TestFiles", "api.json"))
+	assert.NilError(t, err)
+	files, err := filepath.Glob(filepath.Join(dir, "TestFiles", "api.bodies", "*"))
+	assert.NilError(t, err)
+	want := []string{
+		filepath.Join(dir, "TestFiles", "api.bodies", bodyHash([]byte(large))+".raw"),
+		filepath.Join(dir, "TestFiles", "api.bodies", bodyHash(binary)+".raw"),
+	}
+	sort.Strings(want)
+	assert.DeepEqual(t, files, want)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		assert.NilError(t, err)
+		assert.Equal(t, bodyHash(data)+".raw", filepath.Base(f))
+	}
+	for _, line := range []string{
+		`"body_file": "api.bodies/` + bodyHash(binary) + `.raw"`,
+		`"body_json": {`,
+		`"a": "<&>",`,
+		`"body": "{\"a\": 1}"`,
+		`"body": "plain\ttext\r\nwith lines\n"`,
+	} {
+		assert.Assert(t, strings.Contains(string(fixture), line), "the fixture lacks %s:\n%s", line, fixture)
+	}
+
+	t.Setenv(EnvCI, "true")
+	play := newCleanupT("TestFiles")
+	run(Transport(play, "api", &offline{}, WithDir(dir)))
+	play.end()
+	assert.DeepEqual(t, play.failures(), []string(nil))
+}
+
+// TestTransportBadFixtures: a fixture that cannot be decoded, or that names
+// a body file outside its own, fails the test without e, naming the file,
+// and is recorded again with it; nothing is read outside the store.
+func TestTransportBadFixtures(t *testing.T) {
+	const url = "http://api.test/x"
+	exchange := func(response string) string {
+		return `{"exchanges": [{"request": {"method": "GET", "url": "` + url + `"}, "response": ` + response + `}]}`
+	}
+	for _, tc := range []struct {
+		name, fixture, cause string
+	}{
+		{"truncated", `{"exchanges": [`, "unexpected EOF"},
+		{"unknown field", `{"exchanges": [], "cassette": 1}`, `json: unknown field "cassette"`},
+		{"body file outside", exchange(`{"status": 200, "content_length": 0, "body_file": "../../../secret.raw"}`),
+			`body_file "../../../secret.raw" is not a body file of this fixture, <name>.bodies/<sha-256 prefix>.raw`},
+		{"body file of another name", exchange(`{"status": 200, "content_length": 0, "body_file": "other.bodies/0123456789abcdef.raw"}`),
+			`body_file "other.bodies/0123456789abcdef.raw" is not a body file of this fixture, <name>.bodies/<sha-256 prefix>.raw`},
+		{"missing body file", exchange(`{"status": 200, "content_length": 0, "body_file": "api.bodies/0123456789abcdef.raw"}`),
+			"exchange 1: the response's body file: fs: read DIR/TestBad/api.bodies/0123456789abcdef.raw: no such file or directory"},
+		{"two forms of a body", exchange(`{"status": 200, "content_length": 0, "body": "a", "body_json": [1]}`),
+			"body is stored in more than one of body_json, body and body_file"},
+		{"header of another type", exchange(`{"status": 200, "content_length": 0, "header": {"A": 1}}`),
+			"header A: want a string or a list of strings"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearAccess(t)
+			dir := t.TempDir()
+			fixture := filepath.Join(dir, "TestBad", "api.json")
+			assert.NilError(t, os.MkdirAll(filepath.Dir(fixture), 0o755))
+			assert.NilError(t, os.WriteFile(fixture, []byte(tc.fixture), 0o644))
+			assert.NilError(t, os.WriteFile(filepath.Join(dir, "secret.raw"), []byte("not for the fixture"), 0o644))
+			cause := strings.ReplaceAll(tc.cause, "DIR", dir)
+
+			ft := newCleanupT("TestBad")
+			client := &http.Client{Transport: Transport(ft, "api", &offline{}, WithDir(dir), WithAccess(cache.ReadOnly))}
+			_, err := client.Get(url)
+			assert.Assert(t, err != nil)
+			ft.end()
+			assert.Equal(t, len(ft.failures()), 1, "%q", ft.failures())
+			got := ft.failures()[0]
+			assert.Assert(t, strings.HasPrefix(got, "pecatest: TestBad/api: "+fixture+" cannot be decoded: "), got)
+			assert.Assert(t, strings.Contains(got, cause), "%s\ndoes not contain\n%s", got, cause)
+			assert.Assert(t, strings.HasSuffix(got, `forbids sending its requests again.`+"\n"+
+				`Record it again by giving pecatest.WithAccess access "rew" (or dropping the option) and running: go test -run '^TestBad$' ./pecatest`), got)
+
+			// With e, it is a miss: sent, and recorded again with w.
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "fresh") }))
+			defer srv.Close()
+			ft = newCleanupT("TestBad")
+			client = &http.Client{Transport: Transport(ft, "api", nil, WithDir(dir))}
+			_, body := do(t, client, "GET", srv.URL+"/x", "")
+			ft.end()
+			assert.Equal(t, body, "fresh")
+			assert.DeepEqual(t, ft.failures(), []string(nil))
+			assert.Assert(t, strings.Contains(ft.logs[0], fixture+" cannot be decoded ("), ft.logs[0])
+			assert.Assert(t, strings.HasSuffix(ft.logs[0], "); sending the requests of TestBad/api again"), ft.logs[0])
+			data, err := os.ReadFile(fixture)
+			assert.NilError(t, err)
+			assert.Assert(t, strings.Contains(string(data), `"body": "fresh"`), "%s", data)
+		})
+	}
+}
+
+// TestMatchRequest checks the default matching rules.
+func TestMatchRequest(t *testing.T) {
+	req := func(method, url, body string) HTTPRequest {
+		return HTTPRequest{Method: method, URL: url, Body: []byte(body)}
+	}
+	for _, tc := range []struct {
+		name          string
+		got, recorded HTTPRequest
+		want          bool
+	}{
+		{"same", req("GET", "http://a/x?q=1", ""), req("GET", "http://a/x?q=1", ""), true},
+		{"method", req("POST", "http://a/x", ""), req("GET", "http://a/x", ""), false},
+		{"host case", req("GET", "http://API.test/x", ""), req("GET", "http://api.test/x", ""), true},
+		{"scheme", req("GET", "https://a/x", ""), req("GET", "http://a/x", ""), false},
+		{"path", req("GET", "http://a/x", ""), req("GET", "http://a/y", ""), false},
+		{"escaped path", req("GET", "http://a/x%2Fy", ""), req("GET", "http://a/x/y", ""), false},
+		{"query order", req("GET", "http://a/x?b=2&a=1", ""), req("GET", "http://a/x?a=1&b=2", ""), true},
+		{"order of one parameter's values", req("GET", "http://a/x?a=1&a=2", ""), req("GET", "http://a/x?a=2&a=1", ""), false},
+		{"query value", req("GET", "http://a/x?a=1", ""), req("GET", "http://a/x?a=2", ""), false},
+		{"fragment", req("GET", "http://a/x#top", ""), req("GET", "http://a/x", ""), true},
+		{"JSON key order and spaces", req("POST", "http://a/x", `{"b": [1, 2], "a": {"c": null}}`), req("POST", "http://a/x", `{"a":{"c":null},"b":[1,2]}`), true},
+		{"JSON value", req("POST", "http://a/x", `{"a":1}`), req("POST", "http://a/x", `{"a":2}`), false},
+		{"JSON numbers as written", req("POST", "http://a/x", `{"a":1.0}`), req("POST", "http://a/x", `{"a":1}`), false},
+		{"JSON big numbers", req("POST", "http://a/x", `[12345678901234567891]`), req("POST", "http://a/x", `[12345678901234567890]`), false},
+		{"JSON array order", req("POST", "http://a/x", `[1,2]`), req("POST", "http://a/x", `[2,1]`), false},
+		{"text", req("POST", "http://a/x", "a b"), req("POST", "http://a/x", "a  b"), false},
+		{"JSON and text", req("POST", "http://a/x", `{"a":1}`), req("POST", "http://a/x", `{"a":1`), false},
+		{"bytes", req("PUT", "http://a/x", "\x00\x01"), req("PUT", "http://a/x", "\x00\x01"), true},
+		{"headers do not count", HTTPRequest{Method: "GET", URL: "http://a/x", Header: http.Header{"X-Amz-Date": {"20260101T000000Z"}}},
+			HTTPRequest{Method: "GET", URL: "http://a/x", Header: http.Header{"X-Amz-Date": {"20250101T000000Z"}}}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, MatchRequest(tc.got, tc.recorded), tc.want)
+			assert.Equal(t, MatchRequest(tc.recorded, tc.got), tc.want, "not symmetric")
+		})
+	}
+}
+
+// TestTransportMatcher: a custom matcher decides which recorded exchange a
+// request replays, and the failure then shows the headers too.
+func TestTransportMatcher(t *testing.T) {
+	clearAccess(t)
+	dir := t.TempDir()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "in %s", r.Header.Get("Accept-Language"))
+	}))
+	defer srv.Close()
+	byLanguage := WithMatcher(func(got, recorded HTTPRequest) bool {
+		return got.Header.Get("Accept-Language") == recorded.Header.Get("Accept-Language") && MatchRequest(got, recorded)
+	})
+	get := func(tr http.RoundTripper, lang string) (string, error) {
+		req, err := http.NewRequest("GET", srv.URL+"/greeting", nil)
+		assert.NilError(t, err)
+		req.Header.Set("Accept-Language", lang)
+		resp, err := (&http.Client{Transport: tr}).Do(req)
+		if err != nil {
+			return "", err
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return string(data), nil
+	}
+	rec := newCleanupT("TestLang")
+	tr := Transport(rec, "api", nil, WithDir(dir), byLanguage)
+	for _, lang := range []string{"fr", "de"} {
+		_, err := get(tr, lang)
+		assert.NilError(t, err)
+	}
+	rec.end()
+
+	t.Setenv(EnvCI, "true")
+	play := newCleanupT("TestLang")
+	tr = Transport(play, "api", &offline{}, WithDir(dir), byLanguage)
+	for _, lang := range []string{"de", "fr"} {
+		got, err := get(tr, lang)
+		assert.NilError(t, err)
+		assert.Equal(t, got, "in "+lang)
+	}
+	_, err := get(tr, "it")
+	assert.Assert(t, errors.Is(err, cache.ErrNotCached))
+	play.end()
+	assert.Equal(t, len(play.failures()), 1)
+	assert.Assert(t, strings.Contains(plainSpaces(play.failures()[0]), `- 	Header: http.Header{"Accept-Language": {"fr"}},`+"\n"+`+ 	Header: http.Header{"Accept-Language": {"it"}},`), play.failures()[0])
+}
+
+// TestTransportVerify: drift verification sends the replayed requests too
+// and fails the test when the server's answer has changed; the client gets
+// the recording.
+func TestTransportVerify(t *testing.T) {
+	clearAccess(t)
+	dir := t.TempDir()
+	var answer atomic.Value
+	answer.Store(`{"version":1}`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, answer.Load())
+	}))
+	defer srv.Close()
+	rec := newCleanupT("TestDrift")
+	do(t, &http.Client{Transport: Transport(rec, "api", nil, WithDir(dir))}, "GET", srv.URL+"/v", "")
+	rec.end()
+	fixture := filepath.Join(dir, "TestDrift", "api.json")
+
+	t.Setenv(EnvVerify, "1")
+	ft := newCleanupT("TestDrift")
+	do(t, &http.Client{Transport: Transport(ft, "api", nil, WithDir(dir))}, "GET", srv.URL+"/v", "")
+	ft.end()
+	assert.DeepEqual(t, ft.failures(), []string(nil))
+	assert.Equal(t, ft.logs[0], "pecatest: verified TestDrift/api: the response to GET "+srv.URL+"/v matches its recording in "+fixture)
+
+	answer.Store(`{"version":2}`)
+	ft = newCleanupT("TestDrift")
+	_, body := do(t, &http.Client{Transport: Transport(ft, "api", nil, WithDir(dir))}, "GET", srv.URL+"/v", "")
+	ft.end()
+	assert.Equal(t, body, `{"version":1}`, "the client gets the recording")
+	assert.Equal(t, len(ft.failures()), 1)
+	got := plainSpaces(ft.failures()[0])
+	for _, want := range []string{
+		"pecatest: TestDrift/api has drifted: the response to GET " + srv.URL + "/v differs from its recording in " + fixture + " (-recorded +fresh):",
+		`- 	Body:        map[string]any{"version": float64(1)},`,
+		`+ 	Body:        map[string]any{"version": float64(2)},`,
+		"Record it again with: PECAPIKU_ACCESS=ew go test -run '^TestDrift$' ./pecatest",
+	} {
+		assert.Assert(t, strings.Contains(got, want), "%s\ndoes not contain\n%s", got, want)
+	}
+
+	t.Setenv(cache.EnvAccess, "r")
+	ft = newCleanupT("TestDrift")
+	do(t, &http.Client{Transport: Transport(ft, "api", &offline{}, WithDir(dir))}, "GET", srv.URL+"/v", "")
+	ft.end()
+	assert.DeepEqual(t, ft.failures(), []string{
+		`pecatest: TestDrift/api: drift verification (PECAPIKU_VERIFY) sends the recorded requests, which access "r" (from PECAPIKU_ACCESS) forbids; give it access "re" as well (PECAPIKU_ACCESS=re)`,
+	})
+}
+
+// TestTransportUsage: the fixture and its body files count as used, for
+// Run and for the pecapiku command's prune, whether recorded or replayed.
+func TestTransportUsage(t *testing.T) {
+	clearAccess(t)
+	dir := t.TempDir()
+	a := newAPI(t)
+	large := strings.Repeat("x", maxInlineBody+1)
+	entries := []string{
+		filepath.Join(dir, "TestUsed", "api.json"),
+		filepath.Join(dir, "TestUsed", "api.bodies", bodyHash([]byte(large))+".raw"),
+	}
+	for _, access := range []cache.Access{cache.ReadExecuteWrite, cache.ReadOnly} {
+		t.Run(access.String(), func(t *testing.T) {
+			usage.Lock()
+			for _, e := range entries { // as in a new test binary
+				delete(usage.entries, e)
+			}
+			usage.Unlock()
+			usedFile := filepath.Join(t.TempDir(), "used.txt")
+			t.Setenv(EnvUsed, usedFile)
+			ft := newCleanupT("TestUsed")
+			client := &http.Client{Transport: Transport(ft, "api", nil, WithDir(dir), WithAccess(access))}
+			do(t, client, "PUT", a.srv.URL+"/echo", large)
+			ft.end()
+			assert.DeepEqual(t, ft.failures(), []string(nil))
+			data, err := os.ReadFile(usedFile)
+			assert.NilError(t, err)
+			for _, entry := range entries {
+				assert.Assert(t, strings.Contains(string(data), "entry\t"+entry+"\n"), "%s lacks %s", data, entry)
+			}
+		})
+	}
+}
+
+// TestTransportSharedRecording: transports of one name in one test share
+// their recording, so identical requests from two clients replay in the
+// order they were recorded; tests sharing a fixture (Shared) add to it
+// rather than overwrite it, also under ew; and a test that records twice
+// in one process (go test -count=2) replaces its own exchanges.
+func TestTransportSharedRecording(t *testing.T) {
+	clearAccess(t)
+	dir := t.TempDir()
+	a := newAPI(t)
+
+	t.Run("two clients in one test", func(t *testing.T) {
+		rec := newCleanupT("TestTwo")
+		first := &http.Client{Transport: Transport(rec, "api", nil, WithDir(dir))}
+		second := &http.Client{Transport: Transport(rec, "api", nil, WithDir(dir))}
+		_, one := do(t, first, "GET", a.srv.URL+"/counter", "")
+		_, two := do(t, second, "GET", a.srv.URL+"/counter", "")
+		rec.end()
+		assert.DeepEqual(t, rec.logs, []string{"pecatest: recorded 2 exchange(s) of TestTwo/api in " + filepath.Join(dir, "TestTwo", "api.json")})
+
+		play := newCleanupT("TestTwo")
+		first = &http.Client{Transport: Transport(play, "api", &offline{}, WithDir(dir), WithAccess(cache.ReadOnly))}
+		second = &http.Client{Transport: Transport(play, "api", &offline{}, WithDir(dir), WithAccess(cache.ReadOnly))}
+		_, got1 := do(t, first, "GET", a.srv.URL+"/counter", "")
+		_, got2 := do(t, second, "GET", a.srv.URL+"/counter", "")
+		play.end()
+		assert.DeepEqual(t, play.failures(), []string(nil))
+		assert.DeepEqual(t, []string{got1, got2}, []string{one, two})
+	})
+
+	t.Run("tests sharing a fixture", func(t *testing.T) {
+		for _, access := range []cache.Access{cache.Regenerate, cache.ReadExecuteWrite} {
+			sdir := filepath.Join(dir, access.String())
+			for run := 0; run < 2; run++ { // as go test -count=2 would
+				for _, test := range []string{"TestA", "TestB"} {
+					ft := newCleanupT(test)
+					client := &http.Client{Transport: Transport(ft, "api", nil, WithDir(sdir), Shared(), WithAccess(access))}
+					do(t, client, "GET", a.srv.URL+"/items?by="+test, "")
+					ft.end()
+					assert.DeepEqual(t, ft.failures(), []string(nil))
+				}
+			}
+			var f httpFixture
+			data, err := os.ReadFile(filepath.Join(sdir, "api.json"))
+			assert.NilError(t, err)
+			assert.NilError(t, json.Unmarshal(data, &f))
+			var urls []string
+			for _, x := range f.Exchanges {
+				urls = append(urls, strings.TrimPrefix(x.Request.URL, a.srv.URL))
+			}
+			assert.DeepEqual(t, urls, []string{"/items?by=TestA", "/items?by=TestB"})
+		}
+	})
+}
+
+// TestTransportMisuse: what Transport cannot work with fails the test with
+// the fix, and the transport it returns fails every request.
+func TestTransportMisuse(t *testing.T) {
+	clearAccess(t)
+	for _, tc := range []struct {
+		name string
+		t    TB
+		opts []Option
+		want string
+	}{
+		{"no Cleanup", &fakeT{name: "TestX"}, nil,
+			"pecatest: Transport of TestX/api: *pecatest.fakeT has no Cleanup method, which Transport needs to write the recording when the test ends; pass a testing.TB"},
+		{"another codec", newCleanupT("TestX"), []Option{WithCodec(cache.Gob)},
+			"pecatest: Transport of TestX/api: it records its exchanges as json, not gob; drop the pecatest.WithCodec option"},
+		{"a scrub of another type", newCleanupT("TestX"), []Option{WithScrub(func(s string) string { return s })},
+			"pecatest: Transport of TestX/api: pecatest.WithScrub scrubs the values of Memo and Golden; scrub what Transport records with pecatest.WithRequestScrub and pecatest.WithResponseScrub"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := Transport(tc.t, "api", &offline{}, append(tc.opts, WithFs(afero.NewMemMapFs()))...)
+			var failures []string
+			switch ft := tc.t.(type) {
+			case *fakeT:
+				failures = ft.failures()
+			case *cleanupT:
+				failures = ft.failures()
+			}
+			assert.DeepEqual(t, failures, []string{tc.want})
+			req, err := http.NewRequest("GET", "http://api.test/", nil)
+			assert.NilError(t, err)
+			_, err = tr.RoundTrip(req)
+			assert.Error(t, err, tc.want)
+		})
+	}
+}
+
+// TestTransportSharedStore: with PECAPIKU_STORE, the fixture and its body
+// files are on the shared store, and messages name them by URL.
+func TestTransportSharedStore(t *testing.T) {
+	clearAccess(t)
+	shared := t.TempDir()
+	url := "file://" + filepath.ToSlash(shared)
+	t.Setenv(cache.EnvStore, url)
+	a := newAPI(t)
+	large := strings.Repeat("y", maxInlineBody+1)
+	rec := newCleanupT("TestShared")
+	do(t, &http.Client{Transport: Transport(rec, "api", nil)}, "PUT", a.srv.URL+"/echo", large)
+	rec.end()
+	object := url + "/" + namespace + "/testdata/.pecapiku/TestShared/api.json"
+	assert.DeepEqual(t, rec.logs, []string{"pecatest: recorded 1 exchange(s) of TestShared/api in " + object})
+	root := filepath.Join(shared, filepath.FromSlash(namespace), "testdata", ".pecapiku", "TestShared")
+	_, err := os.Stat(filepath.Join(root, "api.json"))
+	assert.NilError(t, err)
+	_, err = os.Stat(filepath.Join(root, "api.bodies", bodyHash([]byte(large))+".raw"))
+	assert.NilError(t, err)
+	_, err = os.Stat("testdata/.pecapiku/TestShared")
+	assert.Assert(t, os.IsNotExist(err), "nothing is written to the local testdata")
+
+	play := newCleanupT("TestShared")
+	_, body := do(t, &http.Client{Transport: Transport(play, "api", &offline{}, WithAccess(cache.ReadOnly))}, "PUT", a.srv.URL+"/echo", large)
+	play.end()
+	assert.Equal(t, body, large)
+	assert.DeepEqual(t, play.logs, []string{"pecatest: replayed 1 of the 1 exchanges of TestShared/api from " + object})
+}
+
+// TestTransportStoreUnavailable: when the shared store cannot be reached,
+// access with e sends the requests without recording them, and access r
+// fails.
+func TestTransportStoreUnavailable(t *testing.T) {
+	cache.RegisterScheme("test-down-http", func(*neturl.URL) (afero.Fs, error) { return downFs{afero.NewMemMapFs()}, nil })
+	clearAccess(t)
+	t.Setenv(cache.EnvStore, "test-down-http://bucket")
+	a := newAPI(t)
+	cause := "fs: read " + namespace + "/testdata/.pecapiku/TestDown/api.json: GetObject " + namespace + "/testdata/.pecapiku/TestDown/api.json: connection refused: store unavailable"
+
+	ft := newCleanupT("TestDown")
+	_, body := do(t, &http.Client{Transport: Transport(ft, "api", nil)}, "GET", a.srv.URL+"/counter", "")
+	ft.end()
+	assert.Equal(t, body, "1")
+	assert.DeepEqual(t, ft.failures(), []string(nil))
+	assert.DeepEqual(t, ft.logs, []string{
+		"pecatest: sending the requests of TestDown/api without recording them, since its store cannot be reached: " + cause,
+		"pecatest: sent 1 request(s) of TestDown/api without recording them, since its store cannot be reached",
+	})
+
+	ft = newCleanupT("TestDown")
+	_, err := (&http.Client{Transport: Transport(ft, "api", nil, WithAccess(cache.ReadOnly))}).Get(a.srv.URL + "/counter")
+	assert.ErrorContains(t, err, cause)
+	ft.end()
+	assert.DeepEqual(t, ft.failures(), []string{"pecatest: TestDown/api: " + cause})
+}
+
+// TestTransportCanceled: a request whose context is done is not sent, and
+// its body is closed.
+func TestTransportCanceled(t *testing.T) {
+	clearAccess(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ft := newCleanupT("TestCancel")
+	tr := Transport(ft, "api", &offline{}, WithFs(afero.NewMemMapFs()))
+	body := &closeCounter{Reader: strings.NewReader("x")}
+	req, err := http.NewRequestWithContext(ctx, "POST", "http://api.test/", body)
+	assert.NilError(t, err)
+	_, err = tr.RoundTrip(req)
+	assert.Assert(t, errors.Is(err, context.Canceled), "%v", err)
+	assert.Equal(t, body.closes.Load(), int64(1))
+	ft.end()
 }
