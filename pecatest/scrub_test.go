@@ -227,4 +227,3 @@ func TestGoldenScrub(t *testing.T) {
 	exists, _ := afero.Exists(fsys, "testdata/.pecapiku/TestPage/other.raw")
 	assert.Assert(t, !exists)
 }
-
