@@ -56,6 +56,26 @@
 // deletes them, on the shared store of PECAPIKU_STORE too; PECAPIKU_VERIFY=1 makes Memo execute its function as well
 // and fail when the recording has drifted from a fresh value (see [Memo]).
 //
+// # Recording HTTP
+//
+// [Transport] records the exchanges of a test with an HTTP API, under the
+// same access letters, and replays them; CI replays offline and fails, with
+// the closest recorded request as a diff, on one that is not recorded:
+//
+//	client := &http.Client{Transport: pecatest.Transport(t, "api", nil)}
+//
+// The exchanges go to testdata/.pecapiku/<TestName>/api.json, one readable
+// JSON file, with large or binary bodies in files next to it.
+//
+// # Secrets
+//
+// Recordings are scrubbed before anything is written. Transport drops the
+// [SensitiveHeaders]; [WithScrub] passes the value of Memo and Golden
+// through a function before it is compared, written or returned, and
+// [WithRequestScrub] and [WithResponseScrub] do so for Transport. A value
+// that still looks like a credential (see [ErrCredential]) is refused,
+// naming the field, unless the call says [AllowCredentials].
+//
 // # Parallel tests
 //
 // Within one test binary, an entry's function runs at most once, however
