@@ -1,9 +1,12 @@
 package pecatest
 
 import (
+	"bytes"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/afero"
 	"gotest.tools/v3/assert"
@@ -36,6 +39,8 @@ func TestFindCredentials(t *testing.T) {
 		{"lower case", strings.ToLower(testAWSKey), nil},
 		{"bearer token", "Authorization: " + testBearer, []string{"a bearer token"}},
 		{"bearer in any case", "bearer 0123456789abcdefghijklmnopqrstuv", []string{"a bearer token"}},
+		{"bearer in capitals", "BEARER 0123456789abcdefghijklmnopqrstuv", []string{"a bearer token"}},
+		{"bearer in mixed case, after a b", "b bEaReR 0123456789abcdefghijklmnopqrstuv", []string{"a bearer token"}},
 		{"bearer in prose", "send a bearer token in the header", nil},
 		{"short bearer", "Bearer abc", nil},
 		{"JSON Web Token", `{"id_token":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"}`, []string{"a JSON Web Token"}},
@@ -226,4 +231,79 @@ func TestGoldenScrub(t *testing.T) {
 		"Remove it with pecatest.WithScrub, or allow it with pecatest.AllowCredentials() if it is a known fake"})
 	exists, _ := afero.Exists(fsys, "testdata/.pecapiku/TestPage/other.raw")
 	assert.Assert(t, !exists)
+}
+
+func TestIndexLit(t *testing.T) {
+	for _, tc := range []struct {
+		data string
+		want int
+	}{
+		{"bearer", 0},
+		{"xxBEARER", 2},
+		{"b bEaReR", 2},
+		{"bbbbbeare", -1},
+		{"beare", -1},
+		{"", -1},
+		{"b", -1},
+		{"Bearex bearer", 7},
+	} {
+		assert.Equal(t, indexLit([]byte(tc.data), "bearer", true), tc.want, tc.data)
+	}
+	assert.Equal(t, indexLit([]byte("xBEARER"), "bearer", false), -1)
+}
+
+func TestMaskCredentials(t *testing.T) {
+	assert.Equal(t, maskCredentials("http://x/?a="+testAWSKey+"&b=AKIAIOSFODNN7EXAMPLE&c="+testAWSKey+"x"),
+		"http://x/?a=AKIA…&b=AKIAIOSFODNN7EXAMPLE&c="+testAWSKey+"x")
+	assert.Equal(t, maskCredentials("k "+testBearer+" then "+testBearer), "k Bearer … then Bearer …")
+}
+
+// wholeBody are the patterns as regular expressions run over a whole body,
+// which is what the check did first.
+var wholeBody = []*regexp.Regexp{
+	regexp.MustCompile(`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b`),
+	regexp.MustCompile(`(?i)\bbearer[ \t]+[A-Za-z0-9._~+/-]{20,}=*`),
+	regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`),
+	regexp.MustCompile(`-----BEGIN[A-Z0-9 ]* PRIVATE KEY(?: BLOCK)?-----`),
+}
+
+// BenchmarkCredentialCheck measures the check of a recorded body of 1 MiB,
+// as a multiple of copying it (x-copy), which recording does anyway, and
+// of running the regular expressions alone (x-regexp), which it did first.
+// A body without the literals of the patterns skips the expressions; one
+// with them runs them.
+func BenchmarkCredentialCheck(b *testing.B) {
+	line := func(s string) []byte { return bytes.Repeat([]byte(s+"\n"), 1<<20/(len(s)+1)) }
+	for _, tc := range []struct {
+		name string
+		body []byte
+	}{
+		{"plain", line(`{"id":12345,"name":"an ordinary record","tags":["a","b"],"score":0.5}`)},
+		{"literals", line(`{"id":12345,"name":"a bearer of news","asia":"eyJ","note":"PRIVATE KEY"}`)},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			per := func(n int, f func()) float64 {
+				start := time.Now()
+				for range n {
+					f()
+				}
+				return float64(time.Since(start)) / float64(n)
+			}
+			dst := make([]byte, len(tc.body))
+			copying := per(20, func() { copy(dst, tc.body) })
+			regexps := per(3, func() {
+				for _, re := range wholeBody {
+					re.FindAllIndex(tc.body, -1)
+				}
+			})
+			b.SetBytes(int64(len(tc.body)))
+			b.ResetTimer()
+			for range b.N {
+				findCredentials("the body", tc.body)
+			}
+			check := float64(b.Elapsed()) / float64(b.N)
+			b.ReportMetric(check/copying, "x-copy")
+			b.ReportMetric(check/regexps, "x-regexp")
+		})
+	}
 }
