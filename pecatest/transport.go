@@ -397,16 +397,19 @@ func (h *fileHeader) UnmarshalJSON(data []byte) error {
 	}
 	*h = make(fileHeader, len(m))
 	for name, raw := range m {
-		var one string
-		if err := json.Unmarshal(raw, &one); err == nil {
+		var err error
+		if len(raw) > 0 && raw[0] == '"' {
+			var one string
+			err = json.Unmarshal(raw, &one)
 			(*h)[name] = []string{one}
-			continue
+		} else {
+			var several []string
+			err = json.Unmarshal(raw, &several)
+			(*h)[name] = several
 		}
-		var several []string
-		if err := json.Unmarshal(raw, &several); err != nil {
+		if err != nil {
 			return fmt.Errorf("header %s: want a string or a list of strings: %w", name, err)
 		}
-		(*h)[name] = several
 	}
 	return nil
 }

@@ -23,6 +23,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/spf13/afero"
 	"gotest.tools/v3/assert"
@@ -1282,4 +1283,50 @@ func TestTransportCanceled(t *testing.T) {
 	assert.Assert(t, errors.Is(err, context.Canceled), "%v", err)
 	assert.Equal(t, body.closes.Load(), int64(1))
 	ft.end()
+}
+
+// BenchmarkTransportReplay replays 100 recorded requests, from loading the
+// fixture to the last response read, and reports the time per request as
+// a multiple of one sent to a local httptest server (x-local-server): the
+// floor of what a test without a recording pays.
+func BenchmarkTransportReplay(b *testing.B) {
+	for _, env := range []string{cache.EnvAccess, EnvCI, EnvVerify, EnvUsed, cache.EnvStore} {
+		b.Setenv(env, "")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"item":%q,"price":1.5}`, r.URL.Query().Get("i"))
+	}))
+	defer srv.Close()
+	dir := b.TempDir()
+	send := func(client *http.Client) {
+		for i := range 100 {
+			resp, err := client.Get(fmt.Sprintf("%s/items?i=%d", srv.URL, i))
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
+	rec := newCleanupT("BenchmarkReplay")
+	send(&http.Client{Transport: Transport(rec, "api", nil, WithDir(dir))})
+	rec.end()
+
+	start := time.Now()
+	const direct = 5
+	for range direct {
+		send(srv.Client())
+	}
+	local := float64(time.Since(start)) / direct / 100
+
+	b.ResetTimer()
+	for range b.N {
+		ft := newCleanupT("BenchmarkReplay")
+		send(&http.Client{Transport: Transport(ft, "api", &offline{}, WithDir(dir), WithAccess(cache.ReadOnly))})
+		ft.end()
+	}
+	perRequest := float64(b.Elapsed()) / float64(b.N) / 100
+	b.ReportMetric(perRequest, "ns/request")
+	b.ReportMetric(perRequest/local, "x-local-server")
 }
