@@ -188,7 +188,7 @@ func ExampleTransport_notRecorded() {
 	// pecatest: recorded 1 exchange(s) of TestWeather/api in testdata/.pecapiku/TestWeather/api.json
 	// FAIL: pecatest: TestWeather/api: GET http://weather.test/today?city=Bergen is not recorded in testdata/.pecapiku/TestWeather/api.json and access "r" (set by pecatest.WithAccess in the test) forbids sending it.
 	// The closest recorded request, exchange 1 of 1, differs (-recorded +got):
-	//   pecatest.requestView{
+	//   pecatest.request{
 	//   	Method: "GET",
 	//   	URL:    "http://weather.test/today",
 	// - 	Query:  url.Values{"city": {"Oslo"}},

@@ -599,7 +599,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		if s.verify {
 			r.verify(req, body, replay)
 		}
-		return replay.response(req), nil
+		return replay.clientResponse(req), nil
 	case notRecorded != nil:
 		r.c.t.Errorf("%v", notRecorded)
 		return nil, notRecorded
@@ -630,7 +630,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if record {
 		s.fresh = append(s.fresh, fresh)
 	}
-	return fresh.response(req), nil
+	return fresh.clientResponse(req), nil
 }
 
 // recordedRequest returns req, whose body is body, as it is recorded and
@@ -691,7 +691,7 @@ func (r *recorder) send(req *http.Request, body []byte) (*exchange, error) {
 }
 
 // response returns the client's copy of the exchange's response to req.
-func (e *exchange) response(req *http.Request) *http.Response {
+func (e *exchange) clientResponse(req *http.Request) *http.Response {
 	r := e.resp
 	proto := r.proto
 	if proto == "" {
@@ -832,7 +832,7 @@ func (s *httpSession) notRecorded(c *call, got HTTPRequest) error {
 		return notRecordedError(fmt.Sprintf("%s is not recorded (%s holds no exchange) and %s.\n%s", what, c.path, forbids, fix))
 	}
 	closest, replayed := s.closest(got, c.set.http.matcher)
-	view := func(r HTTPRequest) requestView { return viewOf(r, c.set.http.matcher != nil) }
+	view := func(r HTTPRequest) request { return requestOf(r, c.set.http.matcher != nil) }
 	diff := cmp.Diff(view(closest.req), view(got))
 	if replayed > 0 && diff == "" {
 		return notRecordedError(fmt.Sprintf("%s is not recorded so many times: %s records it %d time(s), all replayed already, and %s.\n%s",
@@ -901,9 +901,10 @@ func likeness(a, b HTTPRequest) int {
 	return score
 }
 
-// requestView is how a failure shows a request: the query as a map, so a
-// diff points at the parameter that differs, and the body as text.
-type requestView struct {
+// request is how a failure shows a request, named so that its diff reads
+// well: the query as a map, so that the diff points at the parameter that
+// differs, and the body decoded when it is JSON, as text otherwise.
+type request struct {
 	Method string
 	URL    string
 	Query  url.Values
@@ -911,10 +912,10 @@ type requestView struct {
 	Body   any
 }
 
-// viewOf returns the view of r; with headers only when a custom matcher
-// may have looked at them.
-func viewOf(r HTTPRequest, headers bool) requestView {
-	v := requestView{Method: r.Method, URL: r.URL, Body: bodyValue(r.Body)}
+// requestOf returns how a failure shows r; with its headers only when a
+// custom matcher may have looked at them.
+func requestOf(r HTTPRequest, headers bool) request {
+	v := request{Method: r.Method, URL: r.URL, Body: bodyValue(r.Body)}
 	if u, err := url.Parse(r.URL); err == nil && u.RawQuery != "" {
 		if q, err := url.ParseQuery(u.RawQuery); err == nil {
 			v.Query = q
@@ -995,7 +996,7 @@ func (r *recorder) verify(req *http.Request, body []byte, e *exchange) {
 		c.t.Errorf("pecatest: verifying %s: %s %s: %v", c.name, e.req.Method, e.req.URL, err)
 		return
 	}
-	diff, err := goldenDiff(driftViewOf(e.resp), driftViewOf(fresh.resp), c.set.cmpOpts)
+	diff, err := goldenDiff(responseOf(e.resp), responseOf(fresh.resp), c.set.cmpOpts)
 	switch {
 	case err != nil:
 		c.t.Errorf("pecatest: verifying %s: %v", c.name, err)
@@ -1007,16 +1008,17 @@ func (r *recorder) verify(req *http.Request, body []byte, e *exchange) {
 	}
 }
 
-// driftView is what drift verification compares of a response: what a
+// response is what drift verification compares of a response: what a
 // server changing its answer changes, not its dates and request IDs.
-type driftView struct {
+type response struct {
 	Status      int
 	ContentType string
 	Body        any
 }
 
-func driftViewOf(r HTTPResponse) driftView {
-	return driftView{Status: r.StatusCode, ContentType: r.Header.Get("Content-Type"), Body: bodyValue(r.Body)}
+// responseOf returns what drift verification compares of r.
+func responseOf(r HTTPResponse) response {
+	return response{Status: r.StatusCode, ContentType: r.Header.Get("Content-Type"), Body: bodyValue(r.Body)}
 }
 
 // finish ends the session when its test ends: it logs what was replayed

@@ -300,7 +300,7 @@ func TestTransportNotRecorded(t *testing.T) {
 		want := `pecatest: TestAPI/api: GET ` + a.srv.URL + `/items?a=1&b=3 is not recorded in ` + fixture +
 			` and access "r" (the default on CI, since CI=true) forbids sending it.
 The closest recorded request, exchange 4 of 4, differs (-recorded +got):
-  pecatest.requestView{
+  pecatest.request{
   	Method: "GET",
   	URL:    "` + a.srv.URL + `/items",
   	Query: url.Values{
