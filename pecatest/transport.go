@@ -77,7 +77,7 @@ func WithMatcher(match func(got, recorded HTTPRequest) bool) Option {
 // It runs after the [SensitiveHeaders] are dropped, on the requests of the
 // recording run and of every replay alike, so that they match. The request
 // sent to the server is never changed. Several of these options run in
-// order.
+// order; parallel requests may run them at once.
 func WithRequestScrub(scrub func(*HTTPRequest)) Option {
 	return func(s *settings) { s.http.scrubRequest = append(s.http.scrubRequest, scrub) }
 }
@@ -87,7 +87,7 @@ func WithRequestScrub(scrub func(*HTTPRequest)) Option {
 // given to the client. The client gets the scrubbed response in every run,
 // so a recording run and its replays return the same thing. When scrub
 // changes the length of the body, the Content-Length follows. Several of
-// these options run in order.
+// these options run in order; parallel requests may run them at once.
 func WithResponseScrub(scrub func(*HTTPResponse)) Option {
 	return func(s *settings) { s.http.scrubResponse = append(s.http.scrubResponse, scrub) }
 }
@@ -637,6 +637,9 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 // matched: scrubbed.
 func (r *recorder) recordedRequest(req *http.Request, body []byte) HTTPRequest {
 	got := HTTPRequest{Method: req.Method, URL: req.URL.Redacted(), Header: req.Header.Clone(), Body: body}
+	if len(r.c.set.http.scrubRequest) > 0 {
+		got.Body = bytes.Clone(body) // body is also what is sent
+	}
 	if got.Method == "" {
 		got.Method = http.MethodGet
 	}

@@ -1336,3 +1336,39 @@ func BenchmarkTransportReplay(b *testing.B) {
 	b.ReportMetric(perRequest, "ns/request")
 	b.ReportMetric(perRequest/local, "x-local-server")
 }
+
+// TestTransportRequestScrubLeavesTheRequest: a request hook that changes
+// the body or the headers in place changes what is recorded, never what
+// is sent.
+func TestTransportRequestScrubLeavesTheRequest(t *testing.T) {
+	clearAccess(t)
+	dir := t.TempDir()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%s %s", r.Header.Get("X-Token"), body)
+	}))
+	defer srv.Close()
+	hide := WithRequestScrub(func(r *HTTPRequest) {
+		for i := range r.Body {
+			r.Body[i] = 'x'
+		}
+		r.Header.Del("X-Token")
+	})
+	ft := newCleanupT("TestHide")
+	client := &http.Client{Transport: Transport(ft, "api", nil, WithDir(dir), hide)}
+	req, err := http.NewRequest("POST", srv.URL+"/", strings.NewReader(`{"secret":"s3"}`))
+	assert.NilError(t, err)
+	req.Header.Set("X-Token", "tok")
+	resp, err := client.Do(req)
+	assert.NilError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	got := string(body)
+	ft.end()
+	assert.DeepEqual(t, ft.failures(), []string(nil))
+	assert.Equal(t, got, `tok {"secret":"s3"}`)
+	data, err := os.ReadFile(filepath.Join(dir, "TestHide", "api.json"))
+	assert.NilError(t, err)
+	assert.Assert(t, strings.Contains(string(data), `"body": "xxxxxxxxxxxxxxx"`), "%s", data)
+	assert.Assert(t, !strings.Contains(string(data), "X-Token"), "%s", data)
+}
