@@ -56,6 +56,26 @@
 // deletes them, on the shared store of PECAPIKU_STORE too; PECAPIKU_VERIFY=1 makes Memo execute its function as well
 // and fail when the recording has drifted from a fresh value (see [Memo]).
 //
+// # Recording HTTP
+//
+// [Transport] records the exchanges of a test with an HTTP API, under the
+// same access letters, and replays them; CI replays offline and fails, with
+// the closest recorded request as a diff, on one that is not recorded:
+//
+//	client := &http.Client{Transport: pecatest.Transport(t, "api", nil)}
+//
+// The exchanges go to testdata/.pecapiku/<TestName>/api.json, one readable
+// JSON file, with large or binary bodies in files next to it.
+//
+// # Secrets
+//
+// Recordings are scrubbed before anything is written. Transport drops the
+// [SensitiveHeaders]; [WithScrub] passes the value of Memo and Golden
+// through a function before it is compared, written or returned, and
+// [WithRequestScrub] and [WithResponseScrub] do so for Transport. A value
+// that still looks like a credential (see [ErrCredential]) is refused,
+// naming the field, unless the call says [AllowCredentials].
+//
 // # Parallel tests
 //
 // Within one test binary, an entry's function runs at most once, however
@@ -105,6 +125,8 @@ type settings struct {
 	fsys    afero.Fs
 	shared  bool
 	cmpOpts []cmp.Option
+	scrub   scrubbing    // see scrub.go
+	http    httpSettings // see transport.go
 }
 
 // Shared makes the entry package-wide: it is stored at
@@ -164,6 +186,9 @@ func Memo[T any](t TB, name string, fn func() (T, error), opts ...Option) T {
 	}
 	var zero T
 	c, err := newCall(t, name, "Memo", opts, cache.JSON)
+	if err == nil {
+		fn, err = scrubbedFn(c, fn) // WithScrub and the credential check
+	}
 	if err != nil {
 		t.Fatalf("%v", err)
 		return zero
@@ -208,6 +233,9 @@ func Golden[T any](t TB, name string, got T, opts ...Option) {
 		defaultCodec = cache.Raw
 	}
 	c, err := newCall(t, name, "Golden", opts, defaultCodec)
+	if err == nil {
+		got, err = scrubGot(c, got) // WithScrub
+	}
 	if err != nil {
 		t.Errorf("%v", err)
 		return
@@ -459,6 +487,8 @@ func (c *call) failMemo(err, fnErr error) {
 		h.Helper()
 	}
 	switch {
+	case errors.Is(err, ErrCredential): // see scrub.go
+		c.t.Fatalf("%v", fnErr)
 	case fnErr != nil && errors.Is(err, fnErr):
 		c.t.Fatalf("pecatest: computing %s failed: %v", c.name, fnErr)
 	case errors.Is(err, cache.ErrNotCached):
@@ -482,6 +512,10 @@ func (c *call) fixLine(verb string, a cache.Access) string {
 func (c *call) record(got any) {
 	if h, ok := c.t.(helper); ok {
 		h.Helper()
+	}
+	if err := c.refuseCredentials(got); err != nil { // see scrub.go
+		c.t.Errorf("%v", err)
+		return
 	}
 	if err := c.store.Write(c.key, got); err != nil {
 		c.t.Errorf("pecatest: %s: %v", c.name, err)
