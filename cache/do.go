@@ -425,53 +425,65 @@ func (s *Store) write(path string, data []byte) error {
 	return fs.WriteAtomic(s.fsys, path, data)
 }
 
-// entryID identifies the entry at path across all stores of the process
-// that share its disk: every store on the real filesystem, or the stores on
-// one afero.Fs value.
-func (s *Store) entryID(path string) entryID {
+// EntryID identifies an entry's file among all the stores of the process:
+// two stores that reach the same file give equal EntryIDs. It is
+// comparable, for use as a map key.
+type EntryID struct {
+	disk any
+	path string
+}
+
+// EntryID returns the identity of the entry of key: on the real filesystem
+// its absolute path, on another filesystem the filesystem value and the
+// path (a filesystem whose type is not comparable identifies only the
+// entries of this store).
+func (s *Store) EntryID(key string) (EntryID, error) {
+	path, err := s.Path(key)
+	if err != nil {
+		return EntryID{}, err
+	}
+	return s.entryID(path), nil
+}
+
+// entryID returns the EntryID of the entry at path.
+func (s *Store) entryID(path string) EntryID {
 	if _, ok := s.base.(*afero.OsFs); ok {
 		if abs, err := filepath.Abs(path); err == nil {
-			return entryID{osDisk{}, abs}
+			return EntryID{osDisk{}, abs}
 		}
 	}
 	if reflect.TypeOf(s.base).Comparable() {
-		return entryID{s.base, path}
+		return EntryID{s.base, path}
 	}
-	return entryID{s, path}
-}
-
-// entryID is what entryID returns: a disk and a path on it.
-type entryID struct {
-	disk any
-	path string
+	return EntryID{s, path}
 }
 
 type osDisk struct{}
 
 // onceValues holds, with OncePerProcess, the encoding of each entry that a
 // call of this process computed.
-var onceValues = &onceRecord{m: map[entryID][]byte{}}
+var onceValues = &onceRecord{m: map[EntryID][]byte{}}
 
 type onceRecord struct {
 	mu sync.Mutex
-	m  map[entryID][]byte
+	m  map[EntryID][]byte
 }
 
-func (r *onceRecord) get(id entryID) ([]byte, bool) {
+func (r *onceRecord) get(id EntryID) ([]byte, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	data, ok := r.m[id]
 	return data, ok
 }
 
-func (r *onceRecord) put(id entryID, data []byte) {
+func (r *onceRecord) put(id EntryID, data []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.m[id] = data
 }
 
 // flights deduplicates concurrent executions of one entry in this process.
-var flights = &flightGroup{calls: map[entryID]*flight{}}
+var flights = &flightGroup{calls: map[EntryID]*flight{}}
 
 // flightGroup runs one function per entry at a time and hands its result to
 // the callers that arrive while it runs. It is written here rather than
@@ -483,7 +495,7 @@ var flights = &flightGroup{calls: map[entryID]*flight{}}
 // run the function themselves, one at a time.
 type flightGroup struct {
 	mu    sync.Mutex
-	calls map[entryID]*flight
+	calls map[EntryID]*flight
 }
 
 // A flight is one execution of an entry's function.
@@ -502,7 +514,7 @@ type flight struct {
 // it waits for that call and returns its result. leader reports whether f
 // ran here. A goroutine that asks for the entry its own running call is
 // computing gets ErrRecursive instead of waiting for itself.
-func (g *flightGroup) do(id entryID, key, path string, f func(c *flight)) (c *flight, leader bool, err error) {
+func (g *flightGroup) do(id EntryID, key, path string, f func(c *flight)) (c *flight, leader bool, err error) {
 	me := goroutineID()
 	for {
 		g.mu.Lock()

@@ -237,7 +237,7 @@ type httpSession struct {
 
 // sessionKey identifies a recording of one test in this process.
 type sessionKey struct {
-	file memoKey
+	file cache.EntryID
 	test string
 }
 
@@ -253,15 +253,15 @@ type fixtureFile struct {
 
 var (
 	httpSessions sync.Map // sessionKey → *httpSession
-	fixtureFiles sync.Map // memoKey → *fixtureFile
+	fixtureFiles sync.Map // cache.EntryID → *fixtureFile
 )
 
 // openSession returns the session of c's fixture in c's test, and whether
 // it is new.
 func openSession(c *call, opts []Option) (*httpSession, bool) {
 	s := &httpSession{c: c, opts: opts, fixture: new(fixtureFile), verify: switchOn(verifyFlagName, EnvVerify)}
-	file, ok := c.diskKey()
-	if !ok {
+	file, err := c.store.EntryID(c.key)
+	if err != nil {
 		return s, true
 	}
 	s.key = sessionKey{file, c.t.Name()}

@@ -909,7 +909,7 @@ func TestTransportBadFixtures(t *testing.T) {
 		name, fixture, cause string
 	}{
 		{"truncated", `{"exchanges": [`, "unexpected EOF"},
-		{"unknown field", `{"exchanges": [], "cassette": 1}`, `json: unknown field "cassette"`},
+		{"unknown field", `{"exchanges": [], "cassette": 1}`, `at /cassette: pecatest.httpFixture has no field of that name`},
 		{"body file outside", exchange(`{"status": 200, "content_length": 0, "body_file": "../../../secret.raw"}`),
 			`body_file "../../../secret.raw" is not a body file of this fixture, <name>.bodies/<sha-256 prefix>.raw`},
 		{"body file of another name", exchange(`{"status": 200, "content_length": 0, "body_file": "other.bodies/0123456789abcdef.raw"}`),
