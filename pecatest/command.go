@@ -2,7 +2,6 @@ package pecatest
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -53,19 +52,17 @@ func shellQuote(s string) string {
 }
 
 // packageDir returns the directory of the package under test as go test
-// takes it from the module root: "./report", or "." at the root. go test
-// runs a test binary in its package's directory, so that is the working
-// directory; without a go.mod above it, it is ".".
+// takes it from the module root: "./report", or "." at the root (see
+// startDir); without a go.mod above it, ".".
 func packageDir() string {
-	wd, err := os.Getwd()
-	if err != nil {
+	if startDirErr != nil {
 		return "."
 	}
-	root, _, ok := remote.Module(wd)
+	root, _, ok := remote.Module(startDir)
 	if !ok {
 		return "."
 	}
-	rel, err := filepath.Rel(root, wd)
+	rel, err := filepath.Rel(root, startDir)
 	if err != nil || rel == "." {
 		return "."
 	}

@@ -366,16 +366,11 @@ func unusedOn(fsys afero.Fs, dir, location string, used map[string]bool, prune b
 	return names(found), nil
 }
 
-// relative returns path relative to the working directory when it lies
+// relative returns path relative to the package directory when it lies
 // below it; a URL as it is.
 func relative(path string) string {
 	if strings.Contains(path, "://") {
 		return path
 	}
-	if wd, err := os.Getwd(); err == nil {
-		if rel, err := filepath.Rel(wd, path); err == nil && filepath.IsLocal(rel) {
-			return filepath.ToSlash(rel)
-		}
-	}
-	return path
+	return filepath.ToSlash(display(path))
 }

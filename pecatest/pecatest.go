@@ -92,7 +92,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"sync"
-	"syscall"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/afero"
@@ -332,56 +331,37 @@ type call struct {
 	mu     sync.Mutex
 	events []cache.Event
 
-	wd string // the working directory, once c.abs has asked for it
 }
 
-// abs returns path as an absolute path, as filepath.Abs does, asking for the
-// working directory once per call of Memo or Golden rather than once per
-// path (see workingDir).
+// startDir is the working directory of the test binary when it started:
+// the directory of the package under test, where go test runs it. Stores
+// given by a relative directory, and the paths messages show, are anchored
+// there, whatever a test does with its working directory afterwards
+// (os.Chdir, t.Chdir), so that a fixture is recorded where the next run
+// looks for it.
+var startDir, startDirErr = os.Getwd()
+
+// abs returns path as an absolute path: a relative one is taken from the
+// package directory (see startDir).
 func (c *call) abs(path string) (string, error) {
 	if filepath.IsAbs(path) {
 		return filepath.Clean(path), nil
 	}
-	if c.wd == "" {
-		wd, err := workingDir()
-		if err != nil {
-			return "", err
+	if startDirErr != nil {
+		return "", startDirErr
+	}
+	return filepath.Join(startDir, path), nil
+}
+
+// display returns how messages show path, a file on this machine: relative
+// to the package directory when it lies below it.
+func display(path string) string {
+	if startDirErr == nil && filepath.IsAbs(path) {
+		if rel, err := filepath.Rel(startDir, path); err == nil && filepath.IsLocal(rel) {
+			return rel
 		}
-		c.wd = wd
 	}
-	return filepath.Join(c.wd, path), nil
-}
-
-// cwd remembers the answer of os.Getwd; see workingDir.
-var cwd struct {
-	sync.Mutex
-	sys, pwd, got string
-}
-
-// workingDir returns what os.Getwd returns, which is $PWD when that names
-// the working directory (checked with two stat calls) and else what the
-// system says. Those two stat calls were a quarter of the cost of replaying
-// a small fixture, so the answer is remembered for as long as the directory
-// the system reports (syscall.Getwd: one call that touches no file) and
-// $PWD stay the same. A test may change the working directory (os.Chdir,
-// t.Chdir), and the next call sees it.
-func workingDir() (string, error) {
-	sys, err := syscall.Getwd()
-	if err != nil {
-		return os.Getwd()
-	}
-	pwd := os.Getenv("PWD")
-	cwd.Lock()
-	defer cwd.Unlock()
-	if cwd.got != "" && cwd.sys == sys && cwd.pwd == pwd {
-		return cwd.got, nil
-	}
-	got, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	cwd.sys, cwd.pwd, cwd.got = sys, pwd, got
-	return got, nil
+	return path
 }
 
 func newCall(t TB, name, fn string, opts []Option, defaultCodec cache.Codec) (*call, error) {
@@ -392,8 +372,9 @@ func newCall(t TB, name, fn string, opts []Option, defaultCodec cache.Codec) (*c
 	for _, opt := range opts {
 		opt(&set)
 	}
-	// Shared stores (issue 8): without WithFs, PECAPIKU_STORE may put the
-	// entries on a bucket; see storeFs in remote.go.
+	// Without WithFs, PECAPIKU_STORE may put the entries on a shared store,
+	// and a relative directory is anchored at the package directory; see
+	// storeFs in remote.go.
 	location := ""
 	if set.fsys == nil {
 		var err error
@@ -425,8 +406,11 @@ func newCall(t TB, name, fn string, opts []Option, defaultCodec cache.Codec) (*c
 		return nil, fmt.Errorf("pecatest: %s of %s: %w", fn, c.name, err)
 	}
 	c.track(location)
-	if location != "" { // shared stores (issue 8): messages name the object
+	switch {
+	case location != "": // a shared store: messages name the object
 		c.path = location + filepath.ToSlash(c.path)
+	case set.fsys == osFs:
+		c.path = display(c.path)
 	}
 	return c, nil
 }

@@ -1,7 +1,6 @@
 package pecatest
 
 import (
-	"os"
 	"path"
 	"path/filepath"
 
@@ -13,7 +12,9 @@ import (
 
 // storeFs returns where the entries of a call without [WithFs] live: the
 // filesystem, the directory on it, and the text that messages put before a
-// path on it ("" for the local disk).
+// path on it ("" for the local disk). A relative dir on the local disk is
+// taken from the package directory (see startDir), not from the working
+// directory of the moment.
 //
 // When PECAPIKU_STORE names a shared store (see [cache.EnvStore]) and dir is
 // relative, the entries are on that store, in the directory that dir would
@@ -29,7 +30,10 @@ func storeFs(dir string) (fsys afero.Fs, storeDir, location string, err error) {
 	}
 	fsys, ok, err := cache.FsFromEnv()
 	if err != nil || !ok {
-		return osFs, dir, "", err
+		if startDirErr != nil {
+			return osFs, dir, "", err
+		}
+		return osFs, filepath.Join(startDir, dir), "", err
 	}
 	storeDir = path.Join(moduleNamespace(), filepath.ToSlash(dir))
 	if ix, ok := fsys.(cache.StoreIndexer); ok {
@@ -39,12 +43,10 @@ func storeFs(dir string) (fsys afero.Fs, storeDir, location string, err error) {
 }
 
 // moduleNamespace returns the directory of the package under test on a
-// shared store, "github.com/acme/app/report"; see [remote.Namespace]. go
-// test runs a test binary in its package's directory.
+// shared store, "github.com/acme/app/report"; see [remote.Namespace].
 func moduleNamespace() string {
-	wd, err := os.Getwd()
-	if err != nil {
+	if startDirErr != nil {
 		return remote.Outside
 	}
-	return remote.Namespace(wd)
+	return remote.Namespace(startDir)
 }
