@@ -330,7 +330,6 @@ type call struct {
 
 	mu     sync.Mutex
 	events []cache.Event
-
 }
 
 // startDir is the working directory of the test binary when it started:
