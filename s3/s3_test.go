@@ -137,7 +137,8 @@ func TestAccessLetters(t *testing.T) {
 // would: only the first read sends a request.
 func TestReadThroughCountsRequests(t *testing.T) {
 	remote, count := newFs(t)
-	putObject(t, remote, "entries/k.json", []byte(`{"Name": "stored"}`))
+	const stored = `{"Name": "stored", "Score": 0, "Tags": null, "Attrs": null}`
+	putObject(t, remote, "entries/k.json", []byte(stored))
 	localDir := t.TempDir()
 	local := afero.NewBasePathFs(afero.NewOsFs(), localDir)
 	read := func(fsys afero.Fs, access cache.Access) record {
@@ -155,7 +156,7 @@ func TestReadThroughCountsRequests(t *testing.T) {
 	assert.DeepEqual(t, count.take(), map[string]int{"GET": 1}) // a listing that revalidates the local copy
 	assert.DeepEqual(t, read(s3.NewReadThrough(remote, local), cache.ReadExecuteWrite), record{Name: "stored"})
 	assert.DeepEqual(t, count.take(), map[string]int{"GET": 1}) // a listing that revalidates the local copy
-	assert.Equal(t, string(localCopy(t, local, "entries/k.json")), `{"Name": "stored"}`)
+	assert.Equal(t, string(localCopy(t, local, "entries/k.json")), stored)
 
 	// A value written through the ReadThrough is in the local copy at once.
 	rt := s3.NewReadThrough(remote, local)
