@@ -28,14 +28,14 @@ const (
 	// The flag -pecapiku.prune does the same.
 	EnvPrune = "PECAPIKU_PRUNE"
 	// EnvUsed names a file to which every Memo and Golden call on the real
-	// filesystem appends the store and the entry it used, one
-	// "store\t<dir>" and one "entry\t<file>" line with absolute paths, so
-	// that a tool running go test (the pecapiku command's prune) can tell
-	// the fixtures in use from the orphans. A call on the shared store that
-	// PECAPIKU_STORE names writes the same lines with the URLs of the store
-	// and the entry, the variable's location (without its query) followed
-	// by their paths: "entry\ts3://bucket/prefix/github.com/acme/app/report/testdata/.pecapiku/TestReport/x.json".
-	EnvUsed = "PECAPIKU_USED"
+	// filesystem appends the store and the entry it used (see
+	// [cache.RecordUse]), with absolute paths, so that a tool running go
+	// test (the pecapiku command's prune) can tell the fixtures in use
+	// from the orphans. A call on the shared store that PECAPIKU_STORE
+	// names records the URLs of the store and the entry, the variable's
+	// location (without its query) followed by their paths:
+	// "s3://bucket/prefix/github.com/acme/app/report/testdata/.pecapiku/TestReport/x.json".
+	EnvUsed = cache.EnvUsed
 )
 
 const (
@@ -96,7 +96,7 @@ func (s sharedStore) url(path string) string { return s.location + filepath.ToSl
 // Nothing reads the record unless [Run] runs the tests or PECAPIKU_USED
 // is set; otherwise nothing is recorded: finding the entry's absolute path
 // asks the system for the working directory, a fifth of what Memo adds to
-// replaying a small fixture (issue 6's profile).
+// replaying a small fixture.
 func (c *call) track(location string) {
 	usedFile := os.Getenv(EnvUsed)
 	if usedFile == "" && !runRecords.Load() {
@@ -131,24 +131,10 @@ func (c *call) track(location string) {
 		return
 	}
 	if usedFile != "" {
-		if err := appendLine(usedFile, "store\t"+store+"\nentry\t"+entry+"\n"); err != nil {
+		if err := cache.RecordUse(usedFile, store, entry); err != nil {
 			c.t.Errorf("pecatest: recording the use of %s in %s=%s: %v", c.path, EnvUsed, usedFile, err)
 		}
 	}
-}
-
-// appendLine appends s to the file name in one write, which O_APPEND keeps
-// whole when several test binaries append at once.
-func appendLine(name, s string) error {
-	f, err := os.OpenFile(name, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.WriteString(s); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // Run runs the tests of m and returns the exit code to pass to os.Exit:
@@ -239,18 +225,25 @@ func checkUnused(w io.Writer, prune bool) error {
 	}
 
 	var unused []string
-	for _, dir := range outermost(stores, string(filepath.Separator)) {
-		found, err := unusedIn(dir, used, prune)
+	// Each store on its own: one inside another is not listed with it
+	// (see cache.Store.List), and may not be pecapiku's own when the
+	// other is.
+	for _, dir := range sortedKeys(stores) {
+		found, err := unusedOn(osFs, dir, "", used, prune)
 		unused = append(unused, found...)
+		if errors.Is(err, cache.ErrNotOwned) {
+			fmt.Fprintf(w, "pecatest: unused fixtures not checked in %s: %v\n", relative(dir), err)
+			continue
+		}
 		if err != nil {
 			return err
 		}
 	}
-	for _, url := range outermost(shared, "/") {
+	for _, url := range sortedKeys(shared) {
 		s := shared[url]
 		found, err := unusedOn(s.fsys, s.dir, s.location, used, prune)
 		unused = append(unused, found...)
-		if errors.Is(err, cache.ErrUnavailable) {
+		if errors.Is(err, cache.ErrUnavailable) || errors.Is(err, cache.ErrNotOwned) {
 			fmt.Fprintf(w, "pecatest: unused fixtures not checked in %s: %v\n", url, err)
 			continue
 		}
@@ -281,38 +274,23 @@ func checkUnused(w io.Writer, prune bool) error {
 	return err
 }
 
-// outermost returns the keys of stores in order, without those inside
-// another (a store inside another is listed with it); sep separates the
-// levels of their names.
-func outermost[V any](stores map[string]V, sep string) []string {
-	dirs := make([]string, 0, len(stores))
-	for d := range stores {
-		dirs = append(dirs, d)
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	sort.Strings(dirs)
-	var outer []string
-	for _, d := range dirs {
-		inside := false
-		for _, o := range outer {
-			inside = inside || strings.HasPrefix(d, o+sep)
-		}
-		if !inside {
-			outer = append(outer, d)
-		}
-	}
-	return outer
+	sort.Strings(keys)
+	return keys
 }
 
-// unusedIn returns the entries of the store at dir that are not in used, and
-// its leftovers; with prune it removes them, returning those it removed.
-func unusedIn(dir string, used map[string]bool, prune bool) ([]string, error) {
-	return unusedOn(osFs, dir, "", used, prune)
-}
-
-// unusedOn is unusedIn for the store at dir on fsys, whose files are named
-// by location followed by their paths when location is not "" (a shared
-// store), and by their paths otherwise; it adds the store's stale locks
-// (see [cache.Store.StaleLocks]).
+// unusedOn returns the files of the store at dir on fsys that no call used
+// (see [cache.Store.Unused]): its entries not in used, its leftovers and
+// its stale locks; with prune it removes them, returning those it removed.
+// The store's files, and those of used, are named by location followed by
+// their paths when location is not "" (a shared store), and by their
+// absolute paths otherwise. A store that is not pecapiku's own is refused
+// with an error wrapping cache.ErrNotOwned.
 func unusedOn(fsys afero.Fs, dir, location string, used map[string]bool, prune bool) ([]string, error) {
 	access := cache.ReadOnly
 	if prune {
@@ -322,32 +300,26 @@ func unusedOn(fsys afero.Fs, dir, location string, used map[string]bool, prune b
 	if err != nil {
 		return nil, err
 	}
+	var paths []string
+	for u := range used {
+		switch {
+		case location == "" && !strings.Contains(u, "://"):
+			paths = append(paths, u)
+		case location != "" && strings.HasPrefix(u, location):
+			paths = append(paths, filepath.FromSlash(strings.TrimPrefix(u, location)))
+		}
+	}
+	unused, err := store.Unused(paths)
+	if err != nil {
+		return nil, err
+	}
+	found := unused.Files()
 	name := func(path string) string {
 		if location == "" {
 			return path
 		}
 		return location + filepath.ToSlash(path)
 	}
-	entries, err := store.List()
-	if err != nil {
-		return nil, err
-	}
-	var found []string
-	for _, e := range entries {
-		if e.Codec != nil && !used[name(e.Path)] {
-			found = append(found, e.Path)
-		}
-	}
-	leftovers, err := store.Leftovers()
-	if err != nil {
-		return nil, err
-	}
-	found = append(found, leftovers...)
-	locks, err := store.StaleLocks()
-	if err != nil {
-		return nil, err
-	}
-	found = append(found, locks...)
 	names := func(paths []string) []string {
 		out := make([]string, len(paths))
 		for i, p := range paths {
