@@ -245,7 +245,7 @@ func TestCheck(t *testing.T) {
 		{"a directory", "dir.json", cache.JSON, "unreadable", "not an entry: not a regular file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			kind, err := check(osFs, cache.Entry{Path: dir.Join(tc.file), Codec: tc.codec})
+			kind, err := check(osFs, cache.Entry{Path: dir.Join(tc.file), Codec: tc.codec}, 1<<20)
 			assert.Equal(t, kind, tc.kind)
 			if tc.err == "" {
 				assert.NilError(t, err)
