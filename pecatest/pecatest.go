@@ -231,8 +231,8 @@ func Golden[T any](t TB, name string, got T, opts ...Option) {
 		case diff == "":
 			t.Logf("pecatest: %s matches its recording %s", c.name, c.path)
 		default:
-			t.Errorf("pecatest: %s differs from its recording %s (-recorded +got):\n%s%s",
-				c.name, c.path, diff, c.fixLine("Record it again", cache.Regenerate))
+			head := fmt.Sprintf("%s differs from its recording %s (-recorded +got):\n", c.name, c.path)
+			t.Errorf("pecatest: %s%s%s%s", head, diff, c.fixLine("Record it again", cache.Regenerate), c.keepPending(got, head+diff))
 		}
 	case errors.Is(err, iofs.ErrNotExist) && c.access.CanWrite():
 		c.record(got)
@@ -282,8 +282,8 @@ func verifyDrift[T any](c *call, fn func() (T, error)) (T, bool) {
 	case err != nil:
 		c.t.Errorf("pecatest: verifying %s: %v", c.name, err)
 	case diff != "":
-		c.t.Errorf("pecatest: %s has drifted: a fresh computation differs from its recording %s (-recorded +fresh):\n%s%s",
-			c.name, c.path, diff, c.fixLine("Record it again", cache.Regenerate))
+		head := fmt.Sprintf("%s has drifted: a fresh computation differs from its recording %s (-recorded +fresh):\n", c.name, c.path)
+		c.t.Errorf("pecatest: %s%s%s%s", head, diff, c.fixLine("Record it again", cache.Regenerate), c.keepPending(fresh, head+diff))
 	default:
 		c.t.Logf("pecatest: verified %s: a fresh computation matches %s", c.name, c.path)
 	}
