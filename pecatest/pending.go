@@ -104,4 +104,3 @@ func encodeFor(codec cache.Codec, key string, v any) ([]byte, error) {
 	}
 	return afero.ReadFile(mem, path)
 }
-
