@@ -305,6 +305,8 @@ type call struct {
 	events []cache.Event
 
 	wd string // the working directory, once c.abs has asked for it
+
+	inModule bool // its pending recording is in the module's pending directory
 }
 
 // abs returns path as an absolute path, as filepath.Abs does, asking for the

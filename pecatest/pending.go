@@ -52,9 +52,12 @@ func (c *call) keepPending(v any, diff string) string {
 		return fmt.Sprintf("\nThe fresh value is kept in the artifacts of this run, %s.\n"+
 			"Accept it, in a checkout of this module, with: pecapiku accept <the downloaded artifacts>", path)
 	}
-	shown := relative(path)
-	return fmt.Sprintf("\nThe fresh value is kept in %s.\nAccept it with: pecapiku accept %s (or review every pending recording with: pecapiku review)",
-		shown, shown)
+	if rel, err := filepath.Rel(filepath.Dir(dir), path); err == nil && c.inModule {
+		rel = filepath.ToSlash(rel)
+		return fmt.Sprintf("\nThe fresh value is kept in %s.\nAccept it, from the module's root, with: pecapiku accept %s (or review every pending recording with: pecapiku review)",
+			rel, rel)
+	}
+	return fmt.Sprintf("\nThe fresh value is kept in %s.\nAccept it with: pecapiku accept %s", path, path)
 }
 
 // pendingPlace returns where the pending recording of c's entry goes: the
@@ -75,6 +78,7 @@ func (c *call) pendingPlace() (fsys afero.Fs, dir, rel string, local bool, err e
 			if a, ok := c.t.(artifactDirer); ok && artifacts() {
 				return osFs, filepath.Join(a.ArtifactDir(), pending.ArtifactDir), rel, false, nil
 			}
+			c.inModule = true
 			return osFs, filepath.Join(root, pending.LocalDir), rel, true, nil
 		}
 	}
