@@ -210,4 +210,3 @@ func indentLines(s string) string {
 	s = strings.TrimRight(s, "\n")
 	return "  " + strings.ReplaceAll(s, "\n", "\n  ") + "\n"
 }
-
