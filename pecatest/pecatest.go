@@ -52,9 +52,13 @@
 // # Fixture hygiene
 //
 // With [Run] in TestMain, a full, passing run reports the fixtures no test
-// used (left behind by a renamed or deleted test) and PECAPIKU_PRUNE=1
-// deletes them, on the shared store of PECAPIKU_STORE too; PECAPIKU_VERIFY=1 makes Memo execute its function as well
-// and fail when the recording has drifted from a fresh value (see [Memo]).
+// used (left behind by a renamed or deleted test), fails on CI when there
+// are any, and PECAPIKU_PRUNE=1 deletes them, on the shared store of
+// PECAPIKU_STORE too; PECAPIKU_VERIFY=1 makes Memo execute its function as
+// well and fail when the recording has drifted from a fresh value (see
+// [Memo]). A Golden that differs, and a Memo entry that drifted, keep the
+// fresh value as a pending recording, which the pecapiku command's review,
+// accept and reject act on (docs/review.md).
 //
 // # Parallel tests
 //
@@ -420,6 +424,7 @@ func (c *call) logEvents(failed bool) {
 	c.mu.Lock()
 	events := c.events
 	c.mu.Unlock()
+	c.tally(events)
 	settled := false // the value was written, found unchanged, or could not be stored
 	for _, e := range events {
 		switch e.Kind {
@@ -485,7 +490,7 @@ func (c *call) record(got any) {
 	if h, ok := c.t.(helper); ok {
 		h.Helper()
 	}
-	if err := c.store.Write(c.key, got); err != nil {
+	if err := c.recordGolden(got); err != nil {
 		c.t.Errorf("pecatest: %s: %v", c.name, err)
 		return
 	}
