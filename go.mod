@@ -3,6 +3,8 @@ module github.com/pecapiku/pecapiku
 go 1.26
 
 require (
+	github.com/creack/pty v1.1.24
+	github.com/gkampitakis/ciinfo v0.3.5
 	github.com/go-json-experiment/json v1.27.2
 	github.com/gofrs/flock v0.12.1
 	github.com/google/go-cmp v0.7.0

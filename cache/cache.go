@@ -69,11 +69,33 @@
 // execution when e is granted; on a filesystem that is an [EntryLocker],
 // processes that miss the same entry take turns, and on one that is also a
 // [LockSweeper], [Store.StaleLocks] finds the locks of processes that died.
+//
+// # What a store may delete
+//
+// A store deletes only files it can show it wrote. A store's directory is
+// its own when pecapiku created it: the write that creates the directory
+// also writes a [StoreMarker] file, .pecapiku-store, in it; a directory
+// named .pecapiku ([ReservedStoreName], where package pecatest keeps its
+// fixtures) is one by its name. A store kept in a directory that was there
+// before, such as a package's own directory, is never pruned: it may hold
+// a package.json or a hand-written testdata/input.json that merely looks
+// like an entry. [Store.Unused] and [Store.Remove] refuse it with
+// [ErrNotOwned], naming the directory and how to mark it by hand.
+//
+// Within a store of its own, only the files whose names [fs.KeyPath] could
+// have given a key, with a codec's extension, count as entries; a
+// README.md, a "my notes.json" or a .gitattributes are never removed.
+// [Store.Unused] lists the entries that no call used, with the leftovers of
+// interrupted writes and stale locks: it is what pecatest.Run with
+// PECAPIKU_PRUNE=1 and the pecapiku command's prune both remove. No
+// listing and no removal follows a symbolic link below the store's
+// directory; the directory itself may be one.
 package cache
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	iofs "io/fs"
 	"path/filepath"
 	"strings"
@@ -315,10 +337,14 @@ type Entry struct {
 	ModTime time.Time
 }
 
-// List returns the entries of the store, in lexical order of their paths. It
-// skips the files of package fs (temporary files of an interrupted write, for
-// instance; see [Store.Leftovers]) and lists nothing, without error, when the
-// directory does not exist.
+// List returns the entries of the store, in lexical order of their paths:
+// the regular files under its directory, whatever their names (see
+// [Entry.Codec] and [Store.Unused] for telling entries from other files).
+// It follows the directory when it is a symbolic link, and no link below
+// it. It skips the files of package fs (temporary files of an interrupted
+// write, for instance; see [Store.Leftovers]) and the stores nested in this
+// one (directories with a [StoreMarker] of their own), and lists nothing,
+// without error, when the directory does not exist.
 func (s *Store) List() ([]Entry, error) {
 	var entries []Entry
 	err := s.walk(func(path string, info iofs.FileInfo) error {
@@ -329,18 +355,23 @@ func (s *Store) List() ([]Entry, error) {
 		if err != nil {
 			return err
 		}
-		e := Entry{Key: filepath.ToSlash(rel), Path: path, Size: info.Size(), ModTime: info.ModTime()}
-		if c := s.codecOf(path); c != nil {
-			e.Codec = c
-			e.Key = strings.TrimSuffix(e.Key, c.Ext())
-		}
-		entries = append(entries, e)
+		entries = append(entries, s.entry(rel, path, info))
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cache: list %s: %w", s.dir, err)
 	}
 	return entries, nil
+}
+
+// entry describes the file at path, rel in the store's directory.
+func (s *Store) entry(rel, path string, info iofs.FileInfo) Entry {
+	e := Entry{Key: filepath.ToSlash(rel), Path: path, Size: info.Size(), ModTime: info.ModTime()}
+	if c := s.codecOf(path); c != nil {
+		e.Codec = c
+		e.Key = strings.TrimSuffix(e.Key, c.Ext())
+	}
+	return e
 }
 
 // Leftovers returns the temporary files that interrupted writes left in the
@@ -380,45 +411,116 @@ func (s *Store) StaleLocks() ([]string, error) {
 }
 
 // walk calls f for each regular file under the store's directory, in lexical
-// order, skipping directories whose names are reserved by package fs. A
-// missing directory has no files.
+// order. It follows the directory itself when it is a symbolic link (where
+// the store is kept is the caller's choice) and no link below it, which
+// could lead anywhere. It skips directories whose names are reserved by
+// package fs, and those of other stores nested in this one, which hold
+// their own [StoreMarker]. A missing directory has no files.
 func (s *Store) walk(f func(path string, info iofs.FileInfo) error) error {
-	if _, err := s.fsys.Stat(s.dir); errors.Is(err, iofs.ErrNotExist) {
+	info, err := s.fsys.Stat(s.dir)
+	switch {
+	case errors.Is(err, iofs.ErrNotExist):
 		return nil
+	case err != nil:
+		return err
+	case !info.IsDir():
+		return fmt.Errorf("%s is not a directory", s.dir)
 	}
-	return afero.Walk(s.fsys, s.dir, func(path string, info iofs.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if path != s.dir && info.IsDir() && fs.Reserved(path) {
-			return filepath.SkipDir
-		}
-		if !info.Mode().IsRegular() {
-			return nil
-		}
-		return f(path, info)
-	})
+	return s.walkDir(s.dir, f)
 }
 
-// Remove removes the file at path, an entry, a leftover or a stale lock of
-// the store as [Store.List], [Store.Leftovers] and [Store.StaleLocks] report
-// them, and then each directory
-// above it that is left empty, up to but not including the store's
-// directory. A path outside the store's directory is refused. Without w,
-// Remove fails with [ErrForbidden].
-func (s *Store) Remove(path string) error {
-	rel, err := filepath.Rel(s.dir, path)
-	if err != nil || !filepath.IsLocal(rel) {
-		return fmt.Errorf("cache: remove %s: not inside the store %s", path, s.dir)
+// walkDir is walk below dir. afero.Walk would not do: it does not follow a
+// root that is a link.
+func (s *Store) walkDir(dir string, f func(path string, info iofs.FileInfo) error) error {
+	// ReadDir sorts by name and describes each file as Lstat does, links
+	// as links.
+	infos, err := afero.ReadDir(s.fsys, dir)
+	if err != nil {
+		return err
+	}
+	for _, info := range infos {
+		path := filepath.Join(dir, info.Name())
+		switch {
+		case info.IsDir():
+			if fs.Reserved(path) {
+				continue
+			}
+			if nested, err := owned(s.base, path); err != nil || nested && filepath.Base(path) != ReservedStoreName {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			if err := s.walkDir(path, f); err != nil {
+				return err
+			}
+		case info.Mode().IsRegular():
+			if err := f(path, info); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Removable returns nil when [Store.Remove] may remove the file at path,
+// and otherwise the error Remove would return, having removed nothing.
+func (s *Store) Removable(path string) error {
+	if err := fs.CheckUnder(s.fsys, s.dir, path); err != nil {
+		if errors.Is(err, fs.ErrOutsideRoot) && !strings.Contains(err.Error(), "symbolic link") {
+			return fmt.Errorf("cache: remove %s: not inside the store %s: %w", path, s.dir, err)
+		}
+		return fmt.Errorf("cache: remove %s: %w", path, err)
 	}
 	if !s.access.CanWrite() {
 		return fmt.Errorf("cache: remove %s: %w: access %q has no w", path, ErrForbidden, s.access)
 	}
+	rel, err := filepath.Rel(s.dir, path)
+	if err != nil {
+		return fmt.Errorf("cache: remove %s: %w", path, err)
+	}
+	if s.kindOf(rel) == foreignFile {
+		return fmt.Errorf("cache: remove %s: pecapiku did not write it: its name is not one pecapiku gives an entry, a temporary file or a lock, so it is left alone", path)
+	}
+	info, err := lstat(s.fsys, path)
+	if err != nil {
+		return fmt.Errorf("cache: remove %s: %w", path, pathless(err))
+	}
+	if !info.Mode().IsRegular() {
+		return fmt.Errorf("cache: remove %s: not a regular file, so not an entry", path)
+	}
+	if ok, err := s.Owned(); err != nil {
+		return err
+	} else if !ok {
+		return notOwned("remove from", s.dir)
+	}
+	return nil
+}
+
+// Remove removes the file at path, an entry, a leftover or a stale lock of
+// the store as [Store.List], [Store.Leftovers] and [Store.StaleLocks] report
+// them, and then each directory above it that is left empty, up to but not
+// including the store's directory.
+//
+// It removes only what the store can show it wrote: a regular file, inside
+// the store's directory and reached through no symbolic link below it (see
+// [fs.CheckUnder]), whose name pecapiku gives an entry (a name [fs.KeyPath]
+// produces, with a codec's extension), a temporary file of such an entry or
+// its lock, in a store whose directory pecapiku created (see
+// [Store.Owned]; else the error wraps [ErrNotOwned]). Anything else is
+// refused, and so is everything without w ([ErrForbidden]).
+func (s *Store) Remove(path string) error {
+	if err := s.Removable(path); err != nil {
+		return err
+	}
 	if err := s.fsys.Remove(path); err != nil {
 		return fmt.Errorf("cache: remove %s: %w", path, err)
 	}
-	for dir := filepath.Dir(path); dir != s.dir && strings.HasPrefix(dir, s.dir); dir = filepath.Dir(dir) {
-		if names, err := afero.ReadDir(s.fsys, dir); err != nil || len(names) > 0 {
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		if rel, err := filepath.Rel(s.dir, dir); err != nil || rel == "." || !filepath.IsLocal(rel) {
+			break
+		}
+		if !s.emptyDir(dir) {
 			break
 		}
 		if err := s.fsys.Remove(dir); err != nil {
@@ -426,6 +528,29 @@ func (s *Store) Remove(path string) error {
 		}
 	}
 	return nil
+}
+
+// emptyDir reports whether dir holds no file. It reads one name, not the
+// whole directory, so that removing k entries from a directory of n costs
+// O(k), not O(k·n).
+func (s *Store) emptyDir(dir string) bool {
+	d, err := s.fsys.Open(dir)
+	if err != nil {
+		return false
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(1)
+	return len(names) == 0 && errors.Is(err, io.EOF)
+}
+
+// pathless returns the error inside an *iofs.PathError, for messages that
+// name the path already.
+func pathless(err error) error {
+	var pe *iofs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // readFile returns the content of the entry file at path, a regular file of

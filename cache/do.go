@@ -422,7 +422,14 @@ func (s *Store) write(path string, data []byte) error {
 	if err := fs.CheckUnder(s.fsys, s.dir, path); err != nil {
 		return err
 	}
-	return fs.WriteAtomic(s.fsys, path, data)
+	fresh := s.unclaimed()
+	if err := fs.WriteAtomic(s.fsys, path, data); err != nil {
+		return err
+	}
+	if fresh {
+		return s.claim(path)
+	}
+	return nil
 }
 
 // EntryID identifies an entry's file among all the stores of the process:

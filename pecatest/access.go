@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/gkampitakis/ciinfo"
+
 	"github.com/pecapiku/pecapiku/cache"
 )
 
@@ -13,10 +15,32 @@ import (
 // and Golden call without an access option: go test -pecapiku.access=ew.
 const FlagName = "pecapiku.access"
 
-// EnvCI is the environment variable that CI services set; when it holds a
-// true value (as strconv.ParseBool reads it: 1, t, true, ...) the access
-// defaults to "r".
+// EnvCI is the environment variable that most CI services set. When it
+// holds a true value (as strconv.ParseBool reads it: 1, t, true, ...) the
+// run is on CI; when it holds a false one (0, false, ...), it is not,
+// whatever else the environment says. Otherwise the run is on CI when
+// github.com/gkampitakis/ciinfo recognises the service from the variables
+// it sets: GitHub Actions, GitLab CI, Jenkins, Azure Pipelines, TeamCity,
+// Buildkite, CircleCI, Bitbucket Pipelines, AWS CodeBuild, Google Cloud
+// Build, Travis CI, Drone, Woodpecker, Gitea Actions and some forty more
+// (docs/review.md has the list). On CI the access defaults to "r".
 const EnvCI = "CI"
+
+// onCI reports whether the run is on CI, and the reason, for messages:
+// "CI=true" or the name of the service.
+func onCI() (bool, string) {
+	if v := os.Getenv(EnvCI); v != "" {
+		if on, err := strconv.ParseBool(v); err == nil {
+			return on, EnvCI + "=" + v
+		}
+	}
+	// ciinfo reads the environment once, when the process starts; the
+	// variables of the services do not change under a test binary.
+	if ciinfo.Name != "" {
+		return true, ciinfo.Name + " was detected"
+	}
+	return false, ""
+}
 
 // accessFlag is the value of the -pecapiku.access flag. It validates the
 // letters when the flag is parsed, so a bad value fails the test binary at
@@ -77,7 +101,8 @@ func (s source) describe(a cache.Access) string {
 	case fromEnv:
 		return fmt.Sprintf("access %q (from %s)", a, cache.EnvAccess)
 	case fromCI:
-		return fmt.Sprintf("access %q (the default on CI, since %s=%s)", a, EnvCI, os.Getenv(EnvCI))
+		_, why := onCI()
+		return fmt.Sprintf("access %q (the default on CI, since %s)", a, why)
 	}
 	return fmt.Sprintf("access %q", a)
 }
@@ -106,7 +131,7 @@ func resolveAccess(option cache.Access) (cache.Access, source, error) {
 	if envSet {
 		return env, fromEnv, nil
 	}
-	if ci, err := strconv.ParseBool(os.Getenv(EnvCI)); err == nil && ci {
+	if ci, _ := onCI(); ci {
 		return cache.ReadOnly, fromCI, nil
 	}
 	return cache.ReadExecuteWrite, fromDefault, nil

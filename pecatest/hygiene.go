@@ -28,24 +28,36 @@ const (
 	// The flag -pecapiku.prune does the same.
 	EnvPrune = "PECAPIKU_PRUNE"
 	// EnvUsed names a file to which every Memo and Golden call on the real
-	// filesystem appends the store and the entry it used, one
-	// "store\t<dir>" and one "entry\t<file>" line with absolute paths, so
-	// that a tool running go test (the pecapiku command's prune) can tell
-	// the fixtures in use from the orphans. A call on the shared store that
-	// PECAPIKU_STORE names writes the same lines with the URLs of the store
-	// and the entry, the variable's location (without its query) followed
-	// by their paths: "entry\ts3://bucket/prefix/github.com/acme/app/report/testdata/.pecapiku/TestReport/x.json".
-	EnvUsed = "PECAPIKU_USED"
+	// filesystem appends the store and the entry it used (see
+	// [cache.RecordUse]), with absolute paths, so that a tool running go
+	// test (the pecapiku command's prune) can tell the fixtures in use
+	// from the orphans. A call on the shared store that PECAPIKU_STORE
+	// names records the URLs of the store and the entry, the variable's
+	// location (without its query) followed by their paths:
+	// "s3://bucket/prefix/github.com/acme/app/report/testdata/.pecapiku/TestReport/x.json".
+	EnvUsed = cache.EnvUsed
+	// EnvUnused says what a full, passing run under [Run] does with the
+	// fixtures no test used: "report" them (the default), or "fail" the
+	// package, listing them on standard error (the default on CI, see
+	// [EnvCI]). The flag -pecapiku.unused does the same.
+	EnvUnused = "PECAPIKU_UNUSED"
 )
 
 const (
 	verifyFlagName = "pecapiku.verify"
 	pruneFlagName  = "pecapiku.prune"
+	unusedFlagName = "pecapiku.unused"
 )
 
 func init() {
 	if flag.Lookup(verifyFlagName) == nil {
 		flag.Bool(verifyFlagName, false, "check recorded fixtures for drift: execute each Memo's function and compare with the recording; same as "+EnvVerify+"=1")
+	}
+	if flag.Lookup(unusedFlagName) == nil {
+		flag.String(unusedFlagName, "", "with pecatest.Run in TestMain, what a full, passing run does with the fixtures no test used: report or fail (the default on CI); same as "+EnvUnused)
+	}
+	if flag.Lookup(failOnUpdateFlagName) == nil {
+		flag.Bool(failOnUpdateFlagName, false, "with pecatest.Run in TestMain, fail a run that recorded anything new or changed; same as "+EnvFailOnUpdate+"=1")
 	}
 	if flag.Lookup(pruneFlagName) == nil {
 		flag.Bool(pruneFlagName, false, "with pecatest.Run in TestMain, delete the fixtures no test used after a full, passing run; same as "+EnvPrune+"=1")
@@ -72,7 +84,8 @@ var usage = struct {
 	stores  map[string]bool        // on the real filesystem
 	remote  map[string]sharedStore // on a shared store, by URL
 	entries map[string]bool        // absolute files and URLs
-}{stores: map[string]bool{}, remote: map[string]sharedStore{}, entries: map[string]bool{}}
+	tests   map[string]bool        // the top-level tests that called Memo or Golden
+}{stores: map[string]bool{}, remote: map[string]sharedStore{}, entries: map[string]bool{}, tests: map[string]bool{}}
 
 // runRecords is set by [Run], whose report needs the record of usage.
 var runRecords atomic.Bool
@@ -96,7 +109,7 @@ func (s sharedStore) url(path string) string { return s.location + filepath.ToSl
 // Nothing reads the record unless [Run] runs the tests or PECAPIKU_USED
 // is set; otherwise nothing is recorded: finding the entry's absolute path
 // asks the system for the working directory, a fifth of what Memo adds to
-// replaying a small fixture (issue 6's profile).
+// replaying a small fixture.
 func (c *call) track(location string) {
 	usedFile := os.Getenv(EnvUsed)
 	if usedFile == "" && !runRecords.Load() {
@@ -119,6 +132,7 @@ func (c *call) track(location string) {
 		return
 	}
 	usage.Lock()
+	usage.tests[topLevel(c.t.Name())] = true
 	seen := usage.entries[entry]
 	if shared != nil {
 		usage.remote[store] = *shared
@@ -131,45 +145,49 @@ func (c *call) track(location string) {
 		return
 	}
 	if usedFile != "" {
-		if err := appendLine(usedFile, "store\t"+store+"\nentry\t"+entry+"\n"); err != nil {
+		if err := cache.RecordUse(usedFile, store, entry); err != nil {
 			c.t.Errorf("pecatest: recording the use of %s in %s=%s: %v", c.path, EnvUsed, usedFile, err)
 		}
 	}
-}
-
-// appendLine appends s to the file name in one write, which O_APPEND keeps
-// whole when several test binaries append at once.
-func appendLine(name, s string) error {
-	f, err := os.OpenFile(name, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.WriteString(s); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // Run runs the tests of m and returns the exit code to pass to os.Exit:
 //
 //	func TestMain(m *testing.M) { os.Exit(pecatest.Run(m)) }
 //
-// After a run that passed and ran every test, it reports on standard output
-// the fixtures in the package's stores (testdata/.pecapiku, and each
-// directory given with [WithDir]) that no Memo or Golden call used, and the
-// temporary files interrupted writes left there. With PECAPIKU_PRUNE=1 or
-// -pecapiku.prune it deletes them. When PECAPIKU_STORE names a shared store,
-// the package's stores on it are the ones checked (testdata/.pecapiku there,
-// not on disk), by URL, and the locks of entries that stopped processes left
-// there go too (see [cache.Store.StaleLocks]). A run filtered with -run, -skip or -short
-// is not checked, since the tests it left out would look unused; Run says so.
+// When the run recorded anything, it ends with a summary on standard
+// error: the entries changed, unchanged (not rewritten) and new. With
+// PECAPIKU_FAIL_ON_UPDATE=1 or -pecapiku.fail-on-update, a run that changed
+// or added a recording fails.
 //
-// A test that skips itself (t.Skip) before calling Memo looks, to Run, like
-// a test that does not use its fixtures: prune where every test runs.
+// After a run that passed and ran every test, it reports the fixtures in
+// the package's stores (testdata/.pecapiku, and each directory given with
+// [WithDir]) that no Memo or Golden call used, and the temporary files
+// interrupted writes left there. On CI (see [EnvCI]), with
+// PECAPIKU_UNUSED=fail or with -pecapiku.unused=fail, it lists them on
+// standard error and fails the package, so that go test shows them without
+// -v; otherwise it lists them on standard output. With PECAPIKU_PRUNE=1 or
+// -pecapiku.prune it deletes them instead. Only stores that are pecapiku's
+// own are checked, and only the files it wrote (see package cache, "What a
+// store may delete"); a store in a directory pecapiku did not create is
+// skipped with a line that says how to mark it. When PECAPIKU_STORE names a
+// shared store, the package's stores on it are the ones checked
+// (testdata/.pecapiku there, not on disk), by URL, and the locks of entries
+// that stopped processes left there go too (see
+// [cache.Store.StaleLocks]). A run filtered with -run, -skip or -short is
+// not checked, since the tests it left out would look unused; Run says so.
+//
+// The fixtures of a top-level test of the binary that ran no Memo or
+// Golden in the run, one that skipped itself (t.Skip) before reaching
+// them, say, are kept and listed as kept: Run finds the tests of the binary
+// by running it with -test.list.
 func Run(m *testing.M) int {
 	runRecords.Store(true)
 	code := m.Run()
+	if updated := summarize(os.Stderr); updated && switchOn(failOnUpdateFlagName, EnvFailOnUpdate) {
+		fmt.Fprintf(os.Stderr, "pecatest: failing, since %s asks a run to change no recording; commit the recordings above, or run without it\n", EnvFailOnUpdate)
+		code = 1
+	}
 	if code != 0 {
 		return code
 	}
@@ -178,11 +196,57 @@ func Run(m *testing.M) int {
 		fmt.Fprintf(os.Stdout, "pecatest: unused fixtures not checked: %s\n", reason)
 		return code
 	}
-	if err := checkUnused(os.Stdout, prune); err != nil {
-		fmt.Fprintf(os.Stdout, "pecatest: %v\n", err)
+	strict, err := unusedFails()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pecatest: %v\n", err)
+		return 1
+	}
+	w := io.Writer(os.Stdout)
+	if strict && !prune {
+		w = os.Stderr // a passing package's standard output shows only with -v
+	}
+	unused, err := reportUnused(w, prune)
+	if err != nil {
+		fmt.Fprintf(w, "pecatest: %v\n", err)
+		return 1
+	}
+	if strict && !prune && unused > 0 {
+		fmt.Fprintf(os.Stderr, "pecatest: failing, since unused fixtures fail the run %s\n", strictReason())
 		return 1
 	}
 	return code
+}
+
+// unusedFails reports whether unused fixtures fail the run: with
+// PECAPIKU_UNUSED=fail or -pecapiku.unused=fail, or on CI unless they say
+// "report".
+func unusedFails() (bool, error) {
+	v := os.Getenv(EnvUnused)
+	if f := flag.Lookup(unusedFlagName); f != nil && f.Value.String() != "" {
+		v = f.Value.String()
+	}
+	switch v {
+	case "fail":
+		return true, nil
+	case "report":
+		return false, nil
+	case "":
+		ci, _ := onCI()
+		return ci, nil
+	}
+	return false, fmt.Errorf("%s=%q: want report or fail", EnvUnused, v)
+}
+
+// strictReason says why unused fixtures fail the run, for the message.
+func strictReason() string {
+	if v := os.Getenv(EnvUnused); v == "fail" {
+		return "(" + EnvUnused + "=fail)"
+	}
+	if f := flag.Lookup(unusedFlagName); f != nil && f.Value.String() == "fail" {
+		return "(-" + unusedFlagName + "=fail)"
+	}
+	_, why := onCI()
+	return "on CI (" + why + "; " + EnvUnused + "=report only reports them)"
 }
 
 // filtered returns why this run did not run every test, or "".
@@ -210,6 +274,13 @@ func filtered() string {
 // use it put their entries. A shared store that cannot be opened or reached
 // is not checked, and a line says so.
 func checkUnused(w io.Writer, prune bool) error {
+	_, err := reportUnused(w, prune)
+	return err
+}
+
+// reportUnused is checkUnused, and returns the number of unused files it
+// reported or removed.
+func reportUnused(w io.Writer, prune bool) (int, error) {
 	usage.Lock()
 	stores := map[string]bool{}
 	for s := range usage.stores {
@@ -238,28 +309,49 @@ func checkUnused(w io.Writer, prune bool) error {
 		}
 	}
 
-	var unused []string
-	for _, dir := range outermost(stores, string(filepath.Separator)) {
-		found, err := unusedIn(dir, used, prune)
-		unused = append(unused, found...)
+	var unused, kept []string
+	var tests map[string]bool
+	listed := false
+	testsOnce := func() map[string]bool {
+		if !listed {
+			tests, listed = listedTests(), true
+		}
+		return tests
+	}
+	// Each store on its own: one inside another is not listed with it
+	// (see cache.Store.List), and may not be pecapiku's own when the
+	// other is.
+	for _, dir := range sortedKeys(stores) {
+		found, keep, err := unusedOn(osFs, dir, "", used, prune, testsOnce)
+		unused, kept = append(unused, found...), append(kept, keep...)
+		if errors.Is(err, cache.ErrNotOwned) {
+			fmt.Fprintf(w, "pecatest: unused fixtures not checked in %s: %v\n", relative(dir), err)
+			continue
+		}
 		if err != nil {
-			return err
+			return len(unused), err
 		}
 	}
-	for _, url := range outermost(shared, "/") {
+	for _, url := range sortedKeys(shared) {
 		s := shared[url]
-		found, err := unusedOn(s.fsys, s.dir, s.location, used, prune)
-		unused = append(unused, found...)
-		if errors.Is(err, cache.ErrUnavailable) {
+		found, keep, err := unusedOn(s.fsys, s.dir, s.location, used, prune, testsOnce)
+		unused, kept = append(unused, found...), append(kept, keep...)
+		if errors.Is(err, cache.ErrUnavailable) || errors.Is(err, cache.ErrNotOwned) {
 			fmt.Fprintf(w, "pecatest: unused fixtures not checked in %s: %v\n", url, err)
 			continue
 		}
 		if err != nil {
-			return err
+			return len(unused), err
+		}
+	}
+	if len(kept) > 0 {
+		fmt.Fprintf(w, "pecatest: kept %d fixture files of tests that ran no Memo or Golden in this run (skipped, say):\n", len(kept))
+		for _, p := range kept {
+			fmt.Fprintf(w, "\t%s\n", relative(p))
 		}
 	}
 	if len(unused) == 0 {
-		return nil
+		return 0, nil
 	}
 	var b strings.Builder
 	files, were := "fixture files", "were"
@@ -278,76 +370,60 @@ func checkUnused(w io.Writer, prune bool) error {
 		fmt.Fprintf(&b, "Remove them with: %s=1 go test %s\n", EnvPrune, packageDir())
 	}
 	_, err = io.WriteString(w, b.String())
-	return err
+	return len(unused), err
 }
 
-// outermost returns the keys of stores in order, without those inside
-// another (a store inside another is listed with it); sep separates the
-// levels of their names.
-func outermost[V any](stores map[string]V, sep string) []string {
-	dirs := make([]string, 0, len(stores))
-	for d := range stores {
-		dirs = append(dirs, d)
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	sort.Strings(dirs)
-	var outer []string
-	for _, d := range dirs {
-		inside := false
-		for _, o := range outer {
-			inside = inside || strings.HasPrefix(d, o+sep)
-		}
-		if !inside {
-			outer = append(outer, d)
-		}
-	}
-	return outer
+	sort.Strings(keys)
+	return keys
 }
 
-// unusedIn returns the entries of the store at dir that are not in used, and
-// its leftovers; with prune it removes them, returning those it removed.
-func unusedIn(dir string, used map[string]bool, prune bool) ([]string, error) {
-	return unusedOn(osFs, dir, "", used, prune)
-}
-
-// unusedOn is unusedIn for the store at dir on fsys, whose files are named
-// by location followed by their paths when location is not "" (a shared
-// store), and by their paths otherwise; it adds the store's stale locks
-// (see [cache.Store.StaleLocks]).
-func unusedOn(fsys afero.Fs, dir, location string, used map[string]bool, prune bool) ([]string, error) {
+// unusedOn returns the files of the store at dir on fsys that no call used
+// (see [cache.Store.Unused]): its entries not in used, its leftovers and
+// its stale locks; with prune it removes them, returning those it removed.
+// The store's files, and those of used, are named by location followed by
+// their paths when location is not "" (a shared store), and by their
+// absolute paths otherwise. A store that is not pecapiku's own is refused
+// with an error wrapping cache.ErrNotOwned.
+func unusedOn(fsys afero.Fs, dir, location string, used map[string]bool, prune bool, tests func() map[string]bool) (found, kept []string, err error) {
 	access := cache.ReadOnly
 	if prune {
 		access = cache.ReadExecuteWrite
 	}
 	store, err := cache.NewStore(dir, cache.WithFs(fsys), cache.WithAccess(access))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var paths []string
+	for u := range used {
+		switch {
+		case location == "" && !strings.Contains(u, "://"):
+			paths = append(paths, u)
+		case location != "" && strings.HasPrefix(u, location):
+			paths = append(paths, filepath.FromSlash(strings.TrimPrefix(u, location)))
+		}
+	}
+	unused, err := store.Unused(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	var entries []string
+	for _, e := range unused.Entries {
+		entries = append(entries, e.Path)
+	}
+	found, kept = keptForSkip(dir, entries, tests)
+	found = append(append(found, unused.Leftovers...), unused.StaleLocks...)
 	name := func(path string) string {
 		if location == "" {
 			return path
 		}
 		return location + filepath.ToSlash(path)
 	}
-	entries, err := store.List()
-	if err != nil {
-		return nil, err
-	}
-	var found []string
-	for _, e := range entries {
-		if e.Codec != nil && !used[name(e.Path)] {
-			found = append(found, e.Path)
-		}
-	}
-	leftovers, err := store.Leftovers()
-	if err != nil {
-		return nil, err
-	}
-	found = append(found, leftovers...)
-	locks, err := store.StaleLocks()
-	if err != nil {
-		return nil, err
-	}
-	found = append(found, locks...)
 	names := func(paths []string) []string {
 		out := make([]string, len(paths))
 		for i, p := range paths {
@@ -356,14 +432,14 @@ func unusedOn(fsys afero.Fs, dir, location string, used map[string]bool, prune b
 		return out
 	}
 	if !prune {
-		return names(found), nil
+		return names(found), names(kept), nil
 	}
 	for i, p := range found {
 		if err := store.Remove(p); err != nil {
-			return names(found[:i]), err
+			return names(found[:i]), names(kept), err
 		}
 	}
-	return names(found), nil
+	return names(found), names(kept), nil
 }
 
 // relative returns path relative to the package directory when it lies

@@ -97,11 +97,11 @@ func TestUsageUnderParallelSubtests(t *testing.T) {
 	for _, e := range want {
 		used[e] = true
 	}
-	found, err := unusedIn(dir, used, false)
+	found, _, err := unusedOn(osFs, dir, "", used, false, func() map[string]bool { return nil })
 	assert.NilError(t, err)
 	assert.DeepEqual(t, found, []string{orphan, leftover})
 
-	found, err = unusedIn(dir, used, true)
+	found, _, err = unusedOn(osFs, dir, "", used, true, func() map[string]bool { return nil })
 	assert.NilError(t, err)
 	assert.DeepEqual(t, found, []string{orphan, leftover})
 	_, err = os.Stat(filepath.Dir(orphan))
@@ -332,5 +332,34 @@ func TestUnusedOnSharedStore(t *testing.T) {
 	for _, name := range []string{store + "/TestKept/x.json", namespace + "/testdata/golden/TestKept/y.raw"} {
 		_, err := fsys.Stat(name)
 		assert.NilError(t, err)
+	}
+}
+
+// TestPruneLeavesForeignFiles: a store kept in a directory that pecapiku
+// did not create, here the package's own directory (WithDir(".") in a
+// test), holds files that look like entries and are not: the report and
+// the pruning of Run leave it alone, say so, and say how to fix it.
+func TestPruneLeavesForeignFiles(t *testing.T) {
+	clearAccess(t)
+	recordAsRun(t)
+	pkg := t.TempDir()
+	foreign := []string{"package.json", "sub/config.json", "testdata/input.json"}
+	for _, name := range foreign {
+		p := filepath.Join(pkg, filepath.FromSlash(name))
+		assert.NilError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		assert.NilError(t, os.WriteFile(p, []byte("{}\n"), 0o644))
+	}
+	Memo(&fakeT{name: "TestKept"}, "x", func() (int, error) { return 1, nil }, WithDir(pkg))
+
+	for _, prune := range []bool{false, true} {
+		var out bytes.Buffer
+		assert.NilError(t, checkUnused(&out, prune))
+		assert.Assert(t, strings.Contains(out.String(), "pecatest: unused fixtures not checked in "+pkg+": cache: prune "+pkg+": not a directory pecapiku created"), out.String())
+		assert.Assert(t, strings.Contains(out.String(), "touch "+filepath.Join(pkg, cache.StoreMarker)), out.String())
+		assert.Assert(t, !strings.Contains(out.String(), "package.json"), out.String())
+		for _, name := range foreign {
+			_, err := os.Stat(filepath.Join(pkg, filepath.FromSlash(name)))
+			assert.NilError(t, err, "%s was removed (prune %v)", name, prune)
+		}
 	}
 }

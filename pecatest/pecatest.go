@@ -52,9 +52,13 @@
 // # Fixture hygiene
 //
 // With [Run] in TestMain, a full, passing run reports the fixtures no test
-// used (left behind by a renamed or deleted test) and PECAPIKU_PRUNE=1
-// deletes them, on the shared store of PECAPIKU_STORE too; PECAPIKU_VERIFY=1 makes Memo execute its function as well
-// and fail when the recording has drifted from a fresh value (see [Memo]).
+// used (left behind by a renamed or deleted test), fails on CI when there
+// are any, and PECAPIKU_PRUNE=1 deletes them, on the shared store of
+// PECAPIKU_STORE too; PECAPIKU_VERIFY=1 makes Memo execute its function as
+// well and fail when the recording has drifted from a fresh value (see
+// [Memo]). A Golden that differs, and a Memo entry that drifted, keep the
+// fresh value as a pending recording, which the pecapiku command's review,
+// accept and reject act on (docs/review.md).
 //
 // # Recording HTTP
 //
@@ -258,8 +262,8 @@ func Golden[T any](t TB, name string, got T, opts ...Option) {
 		case diff == "":
 			t.Logf("pecatest: %s matches its recording %s", c.name, c.path)
 		default:
-			t.Errorf("pecatest: %s differs from its recording %s (-recorded +got):\n%s%s",
-				c.name, c.path, diff, c.fixLine("Record it again", cache.Regenerate))
+			head := fmt.Sprintf("%s differs from its recording %s (-recorded +got):\n", c.name, c.path)
+			t.Errorf("pecatest: %s%s%s%s", head, diff, c.fixLine("Record it again", cache.Regenerate), c.keepPending(got, head+diff))
 		}
 	case errors.Is(err, iofs.ErrNotExist) && c.access.CanWrite():
 		c.record(got)
@@ -309,8 +313,8 @@ func verifyDrift[T any](c *call, fn func() (T, error)) (T, bool) {
 	case err != nil:
 		c.t.Errorf("pecatest: verifying %s: %v", c.name, err)
 	case diff != "":
-		c.t.Errorf("pecatest: %s has drifted: a fresh computation differs from its recording %s (-recorded +fresh):\n%s%s",
-			c.name, c.path, diff, c.fixLine("Record it again", cache.Regenerate))
+		head := fmt.Sprintf("%s has drifted: a fresh computation differs from its recording %s (-recorded +fresh):\n", c.name, c.path)
+		c.t.Errorf("pecatest: %s%s%s%s", head, diff, c.fixLine("Record it again", cache.Regenerate), c.keepPending(fresh, head+diff))
 	default:
 		c.t.Logf("pecatest: verified %s: a fresh computation matches %s", c.name, c.path)
 	}
@@ -330,6 +334,8 @@ type call struct {
 
 	mu     sync.Mutex
 	events []cache.Event
+
+	inModule bool // its pending recording is in the module's pending directory
 }
 
 // startDir is the working directory of the test binary when it started:
@@ -429,6 +435,7 @@ func (c *call) logEvents(failed bool) {
 	c.mu.Lock()
 	events := c.events
 	c.mu.Unlock()
+	c.tally(events)
 	settled := false // the value was written, found unchanged, or could not be stored
 	for _, e := range events {
 		switch e.Kind {
@@ -500,7 +507,7 @@ func (c *call) record(got any) {
 		c.t.Errorf("%v", err)
 		return
 	}
-	if err := c.store.Write(c.key, got); err != nil {
+	if err := c.recordGolden(got); err != nil {
 		c.t.Errorf("pecatest: %s: %v", c.name, err)
 		return
 	}

@@ -13,7 +13,10 @@ require (
 	gotest.tools/v3 v3.5.2
 )
 
-require github.com/go-json-experiment/json v1.27.2 // indirect
+require (
+	github.com/gkampitakis/ciinfo v0.3.5 // indirect
+	github.com/go-json-experiment/json v1.27.2 // indirect
+)
 
 require (
 	github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream v1.7.27 // indirect

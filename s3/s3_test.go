@@ -137,8 +137,8 @@ func TestAccessLetters(t *testing.T) {
 // would: only the first read sends a request.
 func TestReadThroughCountsRequests(t *testing.T) {
 	remote, count := newFs(t)
-	const stored = `{"Name": "stored", "Score": 0, "Tags": null, "Attrs": null}`
-	putObject(t, remote, "entries/k.json", []byte(stored))
+	const recorded = `{"Name": "stored", "Score": 0, "Tags": null, "Attrs": null}`
+	putObject(t, remote, "entries/k.json", []byte(recorded))
 	localDir := t.TempDir()
 	local := afero.NewBasePathFs(afero.NewOsFs(), localDir)
 	read := func(fsys afero.Fs, access cache.Access) record {
@@ -156,7 +156,7 @@ func TestReadThroughCountsRequests(t *testing.T) {
 	assert.DeepEqual(t, count.take(), map[string]int{"GET": 1}) // a listing that revalidates the local copy
 	assert.DeepEqual(t, read(s3.NewReadThrough(remote, local), cache.ReadExecuteWrite), record{Name: "stored"})
 	assert.DeepEqual(t, count.take(), map[string]int{"GET": 1}) // a listing that revalidates the local copy
-	assert.Equal(t, string(localCopy(t, local, "entries/k.json")), stored)
+	assert.Equal(t, string(localCopy(t, local, "entries/k.json")), recorded)
 
 	// A value written through the ReadThrough is in the local copy at once.
 	rt := s3.NewReadThrough(remote, local)

@@ -73,17 +73,25 @@
 //
 // # show
 //
-//	pecapiku show ENTRY
+//	pecapiku show [-max-size SIZE] [-max-depth N] [-max-output SIZE] ENTRY
 //
 // Show prints the entry in the file ENTRY. JSON and raw entries are printed
-// as they are, byte for byte. A gob entry is printed as its size, the types
-// its stream declares and its value as a Go-like literal; gob sends no Go
-// sizes (every signed integer is an int, every float a float) and leaves
-// out the fields that hold their zero value, so the dump does too.
+// as they are, byte for byte, into a file or a pipe; on a terminal, their
+// control characters other than newline and tab, and bytes that are not
+// UTF-8, are printed escaped (\x1b, \r), so that an entry cannot drive the
+// terminal. A gob entry is printed as its size, the types its stream
+// declares and its value as a Go-like literal; gob sends no Go sizes (every
+// signed integer is an int, every float a float) and leaves out the fields
+// that hold their zero value, so the dump does too. Values nested deeper
+// than -max-depth (100) are shown as …, the dump stops after -max-output
+// (1 MiB), and a last line says what was cut.
+//
+// Show and verify read entries as stores do: only regular files, and none
+// larger than -max-size (1 GiB), which they refuse before reading.
 //
 // # verify
 //
-//	pecapiku verify [-store DIR]... [PATH...]
+//	pecapiku verify [-max-size SIZE] [-store DIR]... [PATH...]
 //
 // Verify decodes every entry of the stores it finds, as ls finds them, and
 // reports each entry that is empty, truncated, corrupt or unreadable, and
@@ -101,8 +109,9 @@
 // Rm removes the entries in the files ENTRY, and then the directories of
 // the store they leave empty. It removes only files with a codec's
 // extension inside a store: a directory named .pecapiku or one given with
-// -store. It refuses anything else, a directory among them, and then removes
-// nothing.
+// -store that pecapiku created. It refuses anything else, a directory among
+// them or a file reached through a symbolic link inside the store, and then
+// removes nothing.
 //
 // # prune
 //
@@ -118,6 +127,13 @@
 // behind; prune removes them. When the tests fail it removes nothing. On a
 // shared store it also removes the stale locks of entries: those that
 // processes which stopped while computing an entry left behind.
+//
+// Prune removes only what pecapiku wrote: it examines only the stores that
+// are pecapiku's own (a directory named .pecapiku, or one that pecapiku
+// created, which holds a .pecapiku-store file), and in them only the files
+// named as pecapiku names its entries. A store in a directory that was
+// there before, such as the package's own with pecatest.WithDir("."), is
+// left alone, with a line on standard error saying how to mark it.
 //
 // Tests behind build tags use their fixtures only when the tags are given:
 // pass them with -tags, or their entries look unused. With --dry-run prune

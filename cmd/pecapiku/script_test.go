@@ -5,6 +5,8 @@ import (
 	"encoding/gob"
 	"os"
 	"path/filepath"
+	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,8 +40,10 @@ func TestScripts(t *testing.T) {
 			return false, nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"age":   cmdAge,
-			"mkgob": cmdMkgob,
+			"age":    cmdAge,
+			"mkgob":  cmdMkgob,
+			"mkfifo": cmdMkfifo,
+			"sparse": cmdSparse,
 		},
 		Setup: scripttest.Setup(t, root),
 	})
@@ -72,16 +76,22 @@ type Station struct {
 	Measured time.Time
 }
 
+// Nest is a value as deep as it is built.
+type Nest struct {
+	Next *Nest
+	Leaf string
+}
+
 // cmdMkgob writes a gob entry, whole or damaged, for the scripts:
 //
-//	mkgob station|cut|junk|irregular FILE
+//	mkgob station|cut|junk|irregular|deep FILE
 //
 // station is a Station; cut the same, 5 bytes short; junk the same with a
 // byte after it; irregular the int 42 with two bytes left over in its
-// message, which gob's Decoder ignores.
+// message, which gob's Decoder ignores; deep a Nest 9,000 levels deep.
 func cmdMkgob(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
-		ts.Fatalf("usage: mkgob station|cut|junk|irregular FILE")
+		ts.Fatalf("usage: mkgob station|cut|junk|irregular|deep FILE")
 	}
 	var b bytes.Buffer
 	ts.Check(gob.NewEncoder(&b).Encode(Station{
@@ -91,6 +101,14 @@ func cmdMkgob(ts *testscript.TestScript, neg bool, args []string) {
 	}))
 	data := b.Bytes()
 	switch args[0] {
+	case "deep":
+		b.Reset()
+		deep := &Nest{Leaf: "bottom"}
+		for i := 0; i < 9000; i++ {
+			deep = &Nest{Next: deep}
+		}
+		ts.Check(gob.NewEncoder(&b).Encode(deep))
+		data = b.Bytes()
 	case "station":
 	case "cut":
 		data = data[:len(data)-5]
@@ -104,4 +122,33 @@ func cmdMkgob(ts *testscript.TestScript, neg bool, args []string) {
 	path := ts.MkAbs(args[1])
 	ts.Check(os.MkdirAll(filepath.Dir(path), 0o755))
 	ts.Check(os.WriteFile(path, data, 0o644))
+}
+
+// cmdMkfifo makes a named pipe, which no one writes to:
+//
+//	mkfifo FILE
+func cmdMkfifo(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: mkfifo FILE")
+	}
+	path := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(filepath.Dir(path), 0o755))
+	ts.Check(syscall.Mkfifo(path, 0o644))
+}
+
+// cmdSparse makes a sparse file of SIZE bytes, which takes no room on disk:
+//
+//	sparse SIZE FILE
+func cmdSparse(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: sparse SIZE FILE")
+	}
+	size, err := strconv.ParseInt(args[0], 10, 64)
+	ts.Check(err)
+	path := ts.MkAbs(args[1])
+	ts.Check(os.MkdirAll(filepath.Dir(path), 0o755))
+	f, err := os.Create(path)
+	ts.Check(err)
+	ts.Check(f.Truncate(size))
+	ts.Check(f.Close())
 }

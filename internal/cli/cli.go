@@ -1,5 +1,5 @@
-// Package cli is the pecapiku command: its subcommands ls, show, verify, rm
-// and prune, run by [Main]. Two programs run it: cmd/pecapiku, which opens
+// Package cli is the pecapiku command: its subcommands ls, show, verify, rm,
+// prune, review, accept and reject, run by [Main]. Two programs run it: cmd/pecapiku, which opens
 // stores on the local disk and file:// URLs, and s3/cmd/pecapiku, which
 // imports package github.com/pecapiku/pecapiku/s3 and so opens s3:// URLs
 // too; every URL is opened with cache.OpenURL. The command's documentation
@@ -29,12 +29,13 @@ type command struct {
 
 // env is what a command runs with.
 type env struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	dir            string // the working directory
 }
 
 // commands are the subcommands, in the order of the usage message.
-var commands = []*command{lsCommand, showCommand, verifyCommand, rmCommand, pruneCommand}
+var commands = []*command{lsCommand, showCommand, verifyCommand, rmCommand, pruneCommand, reviewCommand, acceptCommand, rejectCommand}
 
 // usageError is a mistake in the command line: exit status 2.
 type usageError struct{ msg string }
@@ -61,6 +62,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 // runIn is Main with the working directory wd.
 func runIn(wd string, args []string, stdout, stderr io.Writer) int {
+	return runWith(wd, args, os.Stdin, stdout, stderr)
+}
+
+// runWith is runIn with the standard input stdin.
+func runWith(wd string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintf(stderr, "pecapiku: no command given; the commands are %s\nusage: pecapiku <command> [flags] [arguments] (pecapiku --help)\n", names())
 		return 2
@@ -103,7 +109,7 @@ func runIn(wd string, args []string, stdout, stderr io.Writer) int {
 			c.name, strings.TrimSpace(flagOutput.String()), c.usage, c.name)
 		return 2
 	}
-	err = runCommand(&env{stdout: stdout, stderr: stderr, dir: wd}, rest)
+	err = runCommand(&env{stdin: stdin, stdout: stdout, stderr: stderr, dir: wd}, rest)
 	var ue usageError
 	switch {
 	case err == nil:
@@ -138,7 +144,8 @@ func names() string {
 
 func mainUsage(w io.Writer) {
 	fmt.Fprint(w, `pecapiku lists, shows, verifies and removes the entries of pecapiku stores,
-and prunes the fixtures no test uses any more.
+prunes the fixtures no test uses any more, and reviews the recordings that
+tests could not make.
 
 usage: pecapiku <command> [flags] [arguments]
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -244,7 +245,7 @@ func TestCheck(t *testing.T) {
 		{"a directory", "dir.json", cache.JSON, "unreadable", "not an entry: not a regular file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			kind, err := check(osFs, cache.Entry{Path: dir.Join(tc.file), Codec: tc.codec})
+			kind, err := check(osFs, cache.Entry{Path: dir.Join(tc.file), Codec: tc.codec}, 1<<20)
 			assert.Equal(t, kind, tc.kind)
 			if tc.err == "" {
 				assert.NilError(t, err)
@@ -255,31 +256,14 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-func TestReadUsed(t *testing.T) {
-	dir := fs.NewDir(t, "used")
-	store := dir.Join("testdata", ".pecapiku")
-	entry := filepath.Join(store, "TestA", "x.json")
-	file := dir.Join("used.txt")
-	lines := "store\t" + store + "\n" +
-		"entry\t" + entry + "\n" +
-		"store\t" + store + "\n" + // repeated by another test binary
-		"entry\trelative/x.json\n" + // not absolute: ignored
-		"future\t/some/thing\n" + // a kind of a later version: ignored
-		"no tab here\n"
-	assert.NilError(t, os.WriteFile(file, []byte(lines), 0o644))
-	stores, entries, err := readUsed(file)
-	assert.NilError(t, err)
-	assert.DeepEqual(t, stores, map[string]bool{canonical(store): true})
-	assert.DeepEqual(t, entries, map[string]bool{canonical(entry): true})
-}
-
 func TestPlanPrune(t *testing.T) {
 	dir := fs.NewDir(t, "store",
+		fs.WithFile(cache.StoreMarker, ""),
 		fs.WithDir("TestNew", fs.WithFile("x.json", "1\n")),
 		fs.WithDir("TestOld", fs.WithFile("x.json", "1\n"), fs.WithFile("y.gob", "")),
 		fs.WithFile("notes.txt", "not an entry"),
 		fs.WithFile(".x.json.tmp-7", "half"))
-	used := map[string]bool{canonical(dir.Join("TestNew", "x.json")): true}
+	used := map[string]bool{dir.Join("TestNew", "x.json"): true}
 	p, err := planPrune(local(dir.Path()), used)
 	assert.NilError(t, err)
 	assert.Equal(t, p.entries, 3)
@@ -293,4 +277,9 @@ func TestPlanPrune(t *testing.T) {
 	p, err = planPrune(local(dir.Join("missing")), used)
 	assert.NilError(t, err)
 	assert.Assert(t, p == nil)
+
+	// A directory pecapiku did not create is not planned at all.
+	foreign := fs.NewDir(t, "pkg", fs.WithFile("package.json", "{}\n"))
+	_, err = planPrune(local(foreign.Path()), used)
+	assert.Assert(t, errors.Is(err, cache.ErrNotOwned), "%v", err)
 }

@@ -176,9 +176,10 @@ func TestPruneURLs(t *testing.T) {
 		"entry\t" + report + "/TestA/a.json\n" +
 		"entry\ts3://bucket/prefix/x.json\n"
 	assert.NilError(t, os.WriteFile(file, []byte(lines), 0o644))
-	stores, entries, err := readUsed(file)
+	uses, err := cache.ReadUses(file)
 	assert.NilError(t, err)
-	assert.DeepEqual(t, stores, map[string]bool{report: true})
+	assert.DeepEqual(t, uses.Stores, map[string]bool{report: true})
+	entries := uses.Entries
 	assert.DeepEqual(t, entries, map[string]bool{report + "/TestA/a.json": true, "s3://bucket/prefix/x.json": true})
 
 	p, err := openURL(report)

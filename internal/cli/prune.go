@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"flag"
@@ -17,11 +16,6 @@ import (
 	"github.com/pecapiku/pecapiku/internal/remote"
 )
 
-// envUsed is the environment variable that makes package pecatest record
-// which entries the tests use (pecatest.EnvUsed; the command does not
-// import pecatest, which would drag package testing into it).
-const envUsed = "PECAPIKU_USED"
-
 var pruneCommand = &command{
 	name:    "prune",
 	usage:   "prune [--dry-run] [-tags TAGS] [PACKAGES]",
@@ -35,10 +29,17 @@ naming a file in which package pecatest records every entry a Memo or Golden
 call reads or writes, and streams the tests' output. When the tests pass, it
 examines the testdata/.pecapiku directory of every package and every other
 store the tests used (one given with pecatest.WithDir), and removes each
-entry no test used (files with a .json, .gob or .raw extension; other files
-are left alone) and each leftover, then the directories that leaves empty.
-It prints what it removed, store by store, with totals. When go test fails,
-it removes nothing and exits with status 1.
+entry no test used and each leftover, then the directories that leaves
+empty. It prints what it removed, store by store, with totals. When go test
+fails, it removes nothing and exits with status 1.
+
+It removes only what pecapiku wrote. A store is examined only when it is
+pecapiku's own: a directory named .pecapiku, or one whose first write
+created it, which left a .pecapiku-store file in it. Any other (a test's
+pecatest.WithDir(".") puts a store in the package's own directory) is left
+alone, with a line on standard error that says how to mark it. In a store,
+only files whose names pecapiku gives its entries count: a .json, .gob or
+.raw file named as pecapiku names a key; other files are left alone.
 
 With PECAPIKU_STORE naming a shared store (s3://bucket/prefix), the tests
 keep their entries there, and prune examines the packages' stores there
@@ -98,15 +99,22 @@ func prune(e *env, pkgs []string, tags string, dryRun bool) error {
 	args := append(append([]string{"test", "-count=1"}, buildFlags...), pkgs...)
 	cmd := exec.Command("go", args...)
 	cmd.Dir = e.dir
-	cmd.Env = append(os.Environ(), envUsed+"="+usedName)
+	cmd.Env = append(os.Environ(), cache.EnvUsed+"="+usedName)
 	cmd.Stdout, cmd.Stderr = e.stdout, e.stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go %s: %v; nothing pruned", strings.Join(args, " "), err)
 	}
 
-	stores, used, err := readUsed(usedName)
+	uses, err := cache.ReadUses(usedName)
 	if err != nil {
 		return err
+	}
+	stores, used := map[string]bool{}, uses.Entries
+	for st := range uses.Stores {
+		if !isURL(st) {
+			st = canonical(st)
+		}
+		stores[st] = true
 	}
 	// The stores of the packages, whether their tests used them or not:
 	// where a test's entries go, on the shared store when PECAPIKU_STORE
@@ -129,6 +137,10 @@ func prune(e *env, pkgs []string, tags string, dryRun bool) error {
 			}
 		}
 		plan, err := planPrune(p, used)
+		if errors.Is(err, cache.ErrNotOwned) {
+			fmt.Fprintf(e.stderr, "pecapiku: %s: not pruned: %v\n", e.name(p, p.path), err)
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -141,7 +153,7 @@ func prune(e *env, pkgs []string, tags string, dryRun bool) error {
 	if len(used) == 0 && total > 0 {
 		return fmt.Errorf("the tests passed but used no entry, so every entry would look unused: "+
 			"the tests that use them may not have run (are they behind build tags? give them with -tags), "+
-			"or may use a pecatest from before %s; nothing pruned (pecapiku rm removes entries by hand)", envUsed)
+			"or may use a pecatest from before %s; nothing pruned (pecapiku rm removes entries by hand)", cache.EnvUsed)
 	}
 	return carryOut(e, plans, dryRun)
 }
@@ -166,38 +178,6 @@ func packageDirs(e *env, buildFlags, pkgs []string) ([]string, error) {
 	return dirs, nil
 }
 
-// readUsed reads the file PECAPIKU_USED named: "store\t<dir>" and
-// "entry\t<file>" lines, with absolute paths or, for a shared store, URLs.
-// It returns the stores and the entry files, canonical (see [place.id]).
-func readUsed(name string) (stores, entries map[string]bool, err error) {
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	stores, entries = map[string]bool{}, map[string]bool{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		kind, path, ok := strings.Cut(sc.Text(), "\t")
-		switch {
-		case !ok:
-			continue
-		case isURL(path):
-		case filepath.IsAbs(path):
-			path = canonical(path)
-		default:
-			continue // not a line of this version; a later one may add kinds
-		}
-		switch kind {
-		case "store":
-			stores[path] = true
-		case "entry":
-			entries[path] = true
-		}
-	}
-	return stores, entries, sc.Err()
-}
-
 // canonical returns path with the symbolic links of its directory
 // resolved, so that two spellings of one file compare equal.
 func canonical(path string) string {
@@ -206,16 +186,6 @@ func canonical(path string) string {
 		return filepath.Join(dir, filepath.Base(path))
 	}
 	return path
-}
-
-// id returns what identifies the file path on the filesystem of p in the
-// file of PECAPIKU_USED: the canonical absolute path of a local file, the
-// URL of one on a URL's filesystem.
-func (p place) id(path string) string {
-	if !p.isRemote() {
-		return canonical(path)
-	}
-	return p.root + "/" + filepath.ToSlash(path)
 }
 
 // A plan is what prune removes from one store.
@@ -228,40 +198,36 @@ type plan struct {
 	locks     []string // stale locks, on a shared store
 }
 
-// planPrune returns what prune removes from the store in the directory p,
-// or nil when there is no such directory.
+// planPrune returns what prune removes from the store in the directory p
+// (see cache.Store.Unused), or nil when there is no such directory. used
+// are the entries the tests used: absolute paths, or URLs on a shared
+// store. A store that is not pecapiku's own is an error wrapping
+// cache.ErrNotOwned.
 func planPrune(p place, used map[string]bool) (*plan, error) {
 	if err := isDirOn(p.fsys, p.path); err != nil {
 		if errors.Is(err, iofs.ErrNotExist) || !p.isRemote() {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("%s: %w", p.id(p.path), err)
+		return nil, fmt.Errorf("%s: %w", p.root+"/"+filepath.ToSlash(p.path), err)
 	}
 	s, err := openStore(p, cache.ReadExecuteWrite)
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.List()
+	var paths []string
+	for u := range used {
+		switch {
+		case !p.isRemote() && !isURL(u):
+			paths = append(paths, u)
+		case p.isRemote() && strings.HasPrefix(u, p.root+"/"):
+			paths = append(paths, filepath.FromSlash(strings.TrimPrefix(u, p.root+"/")))
+		}
+	}
+	unused, err := s.Unused(paths)
 	if err != nil {
 		return nil, err
 	}
-	pl := &plan{place: p, store: s}
-	for _, en := range all {
-		if en.Codec == nil {
-			continue
-		}
-		pl.entries++
-		if !used[p.id(en.Path)] {
-			pl.unused = append(pl.unused, en)
-		}
-	}
-	if pl.leftovers, err = s.Leftovers(); err != nil {
-		return nil, err
-	}
-	if pl.locks, err = s.StaleLocks(); err != nil {
-		return nil, err
-	}
-	return pl, nil
+	return &plan{place: p, store: s, entries: unused.Examined, unused: unused.Entries, leftovers: unused.Leftovers, locks: unused.StaleLocks}, nil
 }
 
 // carryOut removes what the plans say, or with dryRun only prints it.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	iofs "io/fs"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/afero"
 
@@ -21,8 +22,11 @@ var rmCommand = &command{
 store that they leave empty.
 
 It removes only files with a .json, .gob or .raw extension inside a store:
-below a directory named .pecapiku, or below a DIR given with -store. It
-refuses anything else, a directory among them, and then removes nothing.
+below a directory named .pecapiku, or below a DIR given with -store that
+pecapiku created (it holds a .pecapiku-store file). It removes only what
+pecapiku could have written: a file named as pecapiku names an entry, and
+reached through no symbolic link below the store's directory. It refuses
+anything else, a directory among them, and then removes nothing.
 
 An ENTRY or DIR may be a URL on a shared store, s3://bucket/prefix/...; an
 entry there is removed from the local copy of the store too.
@@ -76,6 +80,9 @@ func rm(e *env, args, storeFlags []string) error {
 			}
 		}
 		store, err := removable(entry, dirs)
+		if err == nil {
+			err = canRemove(entry.at(store), entry.path)
+		}
 		if err != nil {
 			fmt.Fprintf(e.stderr, "pecapiku: %s: %v\n", arg, err)
 			refused++
@@ -128,6 +135,21 @@ func removable(p place, stores []string) (string, error) {
 		}
 	}
 	return store, nil
+}
+
+// canRemove returns nil when the store in the directory p may remove its
+// file path, and otherwise why not, without the path: a store removes only
+// what it can show it wrote (see cache.Store.Remove).
+func canRemove(p place, path string) error {
+	s, err := openStore(p, cache.ReadExecuteWrite)
+	if err != nil {
+		return err
+	}
+	err = s.Removable(path)
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "cache: remove "+path+": "))
+	}
+	return nil
 }
 
 // lstat describes the file name on fsys without following a symbolic link

@@ -19,24 +19,13 @@ import (
 // its entries in: testdata/.pecapiku.
 const storeDirName = ".pecapiku"
 
-// codecs are the codecs whose entries the command knows.
-var codecs = []cache.Codec{cache.JSON, cache.Gob, cache.Raw}
-
 // codecOf returns the codec whose extension path has, or nil.
-func codecOf(path string) cache.Codec {
-	ext := filepath.Ext(path)
-	for _, c := range codecs {
-		if ext == c.Ext() {
-			return c
-		}
-	}
-	return nil
-}
+func codecOf(path string) cache.Codec { return cache.CodecOf(path) }
 
 // extensions lists the codecs' extensions for a message: ".json, .gob or .raw".
 func extensions() string {
 	var exts []string
-	for _, c := range codecs {
+	for _, c := range cache.Codecs() {
 		exts = append(exts, c.Ext())
 	}
 	return strings.Join(exts[:len(exts)-1], ", ") + " or " + exts[len(exts)-1]
@@ -237,7 +226,7 @@ func isDirOn(fsys afero.Fs, dir string) error {
 }
 
 // walkStores calls add with each store directory below root on fsys, root
-// included: each directory named .pecapiku, leaving out vendor,
+// included: each directory named .pecapiku, or link to one, leaving out vendor,
 // node_modules and other hidden directories. With nested, it walks a
 // module, as package pecatest keeps its stores there: it takes only the
 // .pecapiku directories in a directory named testdata, and leaves out the
@@ -248,10 +237,18 @@ func walkStores(fsys afero.Fs, root string, nested func(dir string) bool, add fu
 		if err != nil {
 			return err
 		}
+		name := info.Name()
+		if info.Mode()&iofs.ModeSymlink != 0 && name == storeDirName && (!module || filepath.Base(filepath.Dir(path)) == "testdata") {
+			// A store's directory may be a link (stores follow it);
+			// no other link is followed.
+			if target, err := fsys.Stat(path); err == nil && target.IsDir() {
+				add(path)
+			}
+			return nil
+		}
 		if !info.IsDir() {
 			return nil
 		}
-		name := info.Name()
 		if name == storeDirName {
 			if !module || filepath.Base(filepath.Dir(path)) == "testdata" {
 				add(path)

@@ -16,7 +16,7 @@ import (
 
 var verifyCommand = &command{
 	name:    "verify",
-	usage:   "verify [-store DIR]... [PATH...]",
+	usage:   "verify [-max-size SIZE] [-store DIR]... [PATH...]",
 	summary: "check that every entry decodes",
 	help: `Verify decodes every entry of the stores it finds (as ls finds them, on
 the shared store of PECAPIKU_STORE too) and reports each entry that is empty, truncated, corrupt or unreadable, and each
@@ -30,15 +30,22 @@ types that wrote it, and reports too the damage gob's own decoder would not
 notice (bytes left over inside a message, say). Any content is a valid raw
 entry, none included: an empty raw entry is how pecatest.Golden records an
 empty string.
+
+Verify reads entries as stores read them: only regular files, and none
+larger than -max-size, which it reports as unreadable without reading them
+(a named pipe would block the reader, a sparse file of gigabytes would
+exhaust its memory). A store whose directory is a symbolic link is read
+through it; no link below it is followed.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		var stores listStrings
 		fs.Var(&stores, "store", "also verify the store in `DIR`, whatever its name (repeatable)")
-		return func(e *env, args []string) error { return verify(e, args, stores) }
+		maxSize := sizeFlag(fs)
+		return func(e *env, args []string) error { return verify(e, args, stores, int64(*maxSize)) }
 	},
 }
 
-func verify(e *env, paths, stores []string) error {
+func verify(e *env, paths, stores []string, maxSize int64) error {
 	places, err := findPlaces(e, paths, stores)
 	if err != nil {
 		return err
@@ -55,7 +62,7 @@ func verify(e *env, paths, stores []string) error {
 		}
 		problems := 0
 		for _, en := range c.entries {
-			if kind, err := check(p.fsys, en); kind != "" {
+			if kind, err := check(p.fsys, en, maxSize); kind != "" {
 				fmt.Fprintf(e.stdout, "%s: %s: %v\n", e.name(p, en.Path), kind, err)
 				problems++
 			}
@@ -80,8 +87,8 @@ func verify(e *env, paths, stores []string) error {
 
 // check decodes the entry en on fsys and returns what is wrong with it, ""
 // when nothing is: "unreadable", "empty", "truncated" or "corrupt", and why.
-func check(fsys afero.Fs, en cache.Entry) (kind string, err error) {
-	data, err := readEntry(fsys, en.Path)
+func check(fsys afero.Fs, en cache.Entry, maxSize int64) (kind string, err error) {
+	data, err := readEntry(fsys, en.Path, maxSize)
 	if err != nil {
 		return "unreadable", err
 	}

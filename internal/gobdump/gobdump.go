@@ -26,6 +26,7 @@ import (
 	"io"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Stream is what [Read] found in a gob stream.
@@ -218,7 +219,25 @@ func Check(data []byte) error {
 	return nil
 }
 
-// Dump writes the types and the values of the gob stream data to w, as
+// Limits bound what [DumpLimited] writes: a gob stream of a few kilobytes
+// can describe a value whose dump is huge, such as a list nested thousands
+// of levels deep, each line indented by its depth. A zero field is no limit.
+type Limits struct {
+	// Depth is the deepest level of nesting shown; a value below it is
+	// shown as "…".
+	Depth int
+	// Bytes is the size of the dump, in bytes, after which it stops.
+	Bytes int
+}
+
+// DefaultLimits are the limits of [Dump]: 100 levels, 1 MiB.
+var DefaultLimits = Limits{Depth: 100, Bytes: 1 << 20}
+
+// Dump is [DumpLimited] with [DefaultLimits].
+func Dump(w io.Writer, data []byte) error { return DumpLimited(w, data, DefaultLimits) }
+
+// DumpLimited writes the types and the values of the gob stream data to w,
+// as
 //
 //	types:
 //	  Station struct {
@@ -234,11 +253,13 @@ func Check(data []byte) error {
 //	    },
 //	  }
 //
-// When the stream is not well formed, it writes the types read before the
-// failure and returns the error of [Read].
-func Dump(w io.Writer, data []byte) error {
+// within the limits lim. What a limit cuts is said at the end, one line
+// each: "cut: values nested deeper than 100 levels are shown as …", "cut:
+// the dump stopped at 1 MiB". When the stream is not well formed, it writes
+// the types read before the failure and returns the error of [Read].
+func DumpLimited(w io.Writer, data []byte, lim Limits) error {
 	s, err := Read(data)
-	p := &printer{}
+	p := &printer{lim: lim}
 	p.types(s)
 	if err == nil {
 		for i, v := range s.Values {
@@ -252,16 +273,43 @@ func Dump(w io.Writer, data []byte) error {
 			p.b.WriteString("\n")
 		}
 	}
-	if _, werr := io.WriteString(w, p.b.String()); werr != nil && err == nil {
+	out := p.b.String()
+	var notes strings.Builder
+	if p.deep {
+		fmt.Fprintf(&notes, "cut: values nested deeper than %d levels are shown as …\n", lim.Depth)
+	}
+	if lim.Bytes > 0 && len(out) > lim.Bytes {
+		out = out[:lim.Bytes]
+		for len(out) > 0 && !utf8.ValidString(out[max(0, len(out)-utf8.UTFMax):]) {
+			out = out[:len(out)-1] // not in the middle of a character
+		}
+		fmt.Fprintf(&notes, "\ncut: the dump stopped at %s\n", sizeName(lim.Bytes))
+	}
+	if _, werr := io.WriteString(w, out+notes.String()); werr != nil && err == nil {
 		err = werr
 	}
 	return err
 }
 
-// printer renders a stream, two spaces per level of indentation.
-type printer struct {
-	b strings.Builder
+// sizeName returns n bytes as a limit is named: "1 MiB", "200 bytes".
+func sizeName(n int) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
+
+// printer renders a stream, two spaces per level of indentation, within
+// its limits.
+type printer struct {
+	b    strings.Builder
+	lim  Limits
+	deep bool // a value was cut for its depth
+}
+
+// full reports whether the dump has reached its size limit; the rest of it
+// would be cut anyway.
+func (p *printer) full() bool { return p.lim.Bytes > 0 && p.b.Len() > p.lim.Bytes }
 
 func (p *printer) indent(n int) { p.b.WriteString(strings.Repeat("  ", n)) }
 
@@ -304,6 +352,14 @@ func (p *printer) types(s *Stream) {
 // node writes v, starting at the current position, with the lines of a
 // multi-line value indented by level.
 func (p *printer) node(v *node, level int) {
+	if p.full() {
+		return
+	}
+	if p.lim.Depth > 0 && level > p.lim.Depth && v.kind != scalarNode && v.kind != nilNode {
+		p.deep = true
+		p.b.WriteString("…")
+		return
+	}
 	switch v.kind {
 	case scalarNode:
 		p.b.WriteString(v.text)
@@ -317,6 +373,9 @@ func (p *printer) node(v *node, level int) {
 		if len(v.elems) > 0 {
 			p.b.WriteString("\n")
 			for i, e := range v.elems {
+				if p.full() {
+					break
+				}
 				p.indent(level + 1)
 				p.b.WriteString(v.names[i] + ": ")
 				p.node(e, level+1)
@@ -329,6 +388,9 @@ func (p *printer) node(v *node, level int) {
 		p.b.WriteString(v.typ + "{")
 		if flat(v.keys) && flat(v.elems) {
 			for i, e := range v.elems {
+				if p.full() {
+					break
+				}
 				if i > 0 {
 					p.b.WriteString(", ")
 				}
@@ -343,6 +405,9 @@ func (p *printer) node(v *node, level int) {
 		}
 		p.b.WriteString("\n")
 		for i, e := range v.elems {
+			if p.full() {
+				break
+			}
 			p.indent(level + 1)
 			if v.kind == mapNode {
 				p.node(v.keys[i], level+1)

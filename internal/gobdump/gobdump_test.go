@@ -472,3 +472,53 @@ func TestGobOwnTypes(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, s.Values[0].String(), "CommonType{\n  Name: \"x\",\n}")
 }
+
+// Nest is a value that nests as deep as it is built.
+type Nest struct {
+	Next *Nest
+	Leaf string
+}
+
+// TestDumpBounded: a small stream can describe a value whose dump is huge
+// (a value nested 9,000 deep prints each level indented by its depth, some
+// 160 MB); the dump stops at its limits, and says what it cut.
+func TestDumpBounded(t *testing.T) {
+	deep := &Nest{Leaf: "bottom"}
+	for i := 0; i < 9000; i++ {
+		deep = &Nest{Next: deep}
+	}
+	wide := make([]string, 50000)
+	for i := range wide {
+		wide[i] = strings.Repeat("x", 40)
+	}
+	for _, tc := range []struct {
+		name   string
+		v      any
+		limits gobdump.Limits
+		notes  []string
+		max    int
+	}{
+		{name: "deep", v: deep, limits: gobdump.DefaultLimits, max: 1 << 20,
+			notes: []string{"cut: values nested deeper than 100 levels are shown as …"}},
+		{name: "wide", v: wide, limits: gobdump.DefaultLimits, max: 1<<20 + 1024,
+			notes: []string{"cut: the dump stopped at 1 MiB"}},
+		{name: "shallow limits", v: deep, limits: gobdump.Limits{Depth: 3, Bytes: 100}, max: 300,
+			notes: []string{"cut: the dump stopped at 100 bytes"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := encode(t, tc.v)
+			var out bytes.Buffer
+			assert.NilError(t, gobdump.DumpLimited(&out, data, tc.limits))
+			assert.Assert(t, out.Len() <= tc.max, "%d bytes of dump for %d bytes of gob", out.Len(), len(data))
+			for _, note := range tc.notes {
+				assert.Assert(t, strings.Contains(out.String(), note), "no %q in the last lines:\n%s", note, tail(out.String()))
+			}
+		})
+	}
+	// Within the limits, nothing is cut and no note is written.
+	var out bytes.Buffer
+	assert.NilError(t, gobdump.Dump(&out, encode(t, &Nest{Next: &Nest{Leaf: "b"}})))
+	assert.Assert(t, !strings.Contains(out.String(), "cut:"), out.String())
+}
+
+func tail(s string) string { return s[max(0, len(s)-400):] }
