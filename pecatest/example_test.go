@@ -36,11 +36,11 @@ func ExampleMemo() {
 	// In a test: t is the *testing.T, and the options below are left out,
 	// so the fixture goes to testdata/.pecapiku on disk and the access
 	// comes from the flag, PECAPIKU_ACCESS or CI.
-	t := printT{"TestReport"}
 	disk := afero.NewMemMapFs()
 	opts := []pecatest.Option{pecatest.WithFs(disk), pecatest.WithAccess(cache.ReadExecuteWrite)}
 
 	for run := 1; run <= 2; run++ {
+		t := &printT{"TestReport"} // each run of a test has a T of its own
 		words := pecatest.Memo(t, "corpus", func() ([]string, error) {
 			fmt.Println("downloading the corpus...")
 			return strings.Fields("to be or not to be"), nil
@@ -209,7 +209,7 @@ func ExampleWithScrub() {
 	}
 	disk := afero.NewMemMapFs()
 	for run := 1; run <= 2; run++ {
-		login := pecatest.Memo(printT{"TestLogin"}, "login", func() (Login, error) {
+		login := pecatest.Memo(&printT{"TestLogin"}, "login", func() (Login, error) {
 			return Login{User: "ann", Token: "Bearer eyJhbGciOiJIUzI1NiJ9-from-the-server"}, nil
 		}, pecatest.WithFs(disk), pecatest.WithAccess(cache.ReadExecuteWrite), pecatest.WithScrub(func(l Login) Login {
 			l.Token = "scrubbed"

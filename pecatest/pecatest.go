@@ -196,6 +196,10 @@ func Memo[T any](t TB, name string, fn func() (T, error), opts ...Option) T {
 		t.Fatalf("%v", err)
 		return zero
 	}
+	if msg := c.checkIdentity("Memo", reflect.TypeFor[T]()); msg != "" {
+		t.Fatalf("%s", msg)
+		return zero
+	}
 	if switchOn(verifyFlagName, EnvVerify) {
 		if v, done := verifyDrift(c, fn); done {
 			return v
@@ -241,6 +245,10 @@ func Golden[T any](t TB, name string, got T, opts ...Option) {
 	}
 	if err != nil {
 		t.Errorf("%v", err)
+		return
+	}
+	if msg := c.checkIdentity("Golden", reflect.TypeFor[T]()); msg != "" {
+		t.Errorf("%s", msg)
 		return
 	}
 	if !c.access.CanRead() {

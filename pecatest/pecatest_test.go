@@ -499,9 +499,19 @@ func TestGoldenValues(t *testing.T) {
 		WithCmpOptions(cmpopts.EquateApprox(0, 1e-3)))
 	assert.DeepEqual(t, ft.failures(), []string(nil))
 
-	// A value of another type than the recording is reported, not misread.
+	// A value of another type than the recording is reported, not misread:
+	// in the binary that recorded it as one that did not.
 	ft = &fakeT{name: "TestValues"}
 	Golden(ft, "points", map[string]int{"a": 1}, WithFs(fsys), WithAccess(cache.ReadOnly))
+	assert.Equal(t, len(ft.errors), 1)
+	assert.Assert(t, strings.HasPrefix(ft.errors[0],
+		"pecatest: TestValues/points is a map[string]int here, at pecatest_test.go:"), ft.errors[0])
+	copied := afero.NewMemMapFs()
+	data, err := afero.ReadFile(fsys, "testdata/.pecapiku/TestValues/points.json")
+	assert.NilError(t, err)
+	assert.NilError(t, afero.WriteFile(copied, "testdata/.pecapiku/TestValues/points.json", data, 0o644))
+	ft = &fakeT{name: "TestValues"}
+	Golden(ft, "points", map[string]int{"a": 1}, WithFs(copied), WithAccess(cache.ReadOnly))
 	assert.Equal(t, len(ft.errors), 1)
 	assert.Assert(t, strings.HasPrefix(ft.errors[0],
 		"pecatest: TestValues/points: testdata/.pecapiku/TestValues/points.json cannot be decoded with the json codec: at the top level: cannot decode a JSON array into map[string]int"), ft.errors[0])

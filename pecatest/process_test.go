@@ -93,3 +93,49 @@ func TestWaitersLog(t *testing.T) {
 		assert.Equal(t, len(ft.logs), 1, "%s logged %q", ft.name, ft.logs)
 	}
 }
+
+// TestSameNameTwice: a test that asks Memo for one name twice gets the
+// second call refused, naming both call sites, rather than the first value
+// without its function running.
+func TestSameNameTwice(t *testing.T) {
+	clearAccess(t)
+	fsys := afero.NewMemMapFs()
+	ft := &fakeT{name: "TestTwice"}
+	first := Memo(ft, "data", func() (int, error) { return 1, nil }, WithFs(fsys))
+	ran := false
+	Memo(ft, "data", func() (int, error) { ran = true; return 2, nil }, WithFs(fsys))
+	assert.Equal(t, first, 1)
+	assert.Assert(t, !ran)
+	assert.Equal(t, len(ft.fatals), 1, "%q", ft.fatals)
+	assert.Assert(t, strings.HasPrefix(ft.fatals[0], "pecatest: TestTwice/data is asked for twice in this test, at process_test.go:"), ft.fatals[0])
+	assert.Assert(t, strings.Contains(ft.fatals[0], " and before at process_test.go:"), ft.fatals[0])
+	assert.Assert(t, strings.HasSuffix(ft.fatals[0], "; give each Memo of a test a name of its own (the second would get the first's value without running its function)"), ft.fatals[0])
+
+	// Another test, or the same test run again (-count=2), may.
+	again := &fakeT{name: "TestTwice"}
+	Memo(again, "data", func() (int, error) { return 1, nil }, WithFs(fsys))
+	assert.Equal(t, len(again.failures()), 0, "%q", again.failures())
+}
+
+// TestOneEntryTwoTypes: a shared entry asked for with two types fails the
+// second caller with both types and both tests, the same on every run,
+// instead of each run rewriting it for the other.
+func TestOneEntryTwoTypes(t *testing.T) {
+	clearAccess(t)
+	fsys := afero.NewMemMapFs()
+	a := &fakeT{name: "TestA"}
+	Memo(a, "model", func() (map[string]float64, error) { return map[string]float64{"w": 1}, nil }, WithFs(fsys), Shared())
+	assert.Equal(t, len(a.failures()), 0, "%q", a.failures())
+	b := &fakeT{name: "TestB"}
+	Memo(b, "model", func() ([]float64, error) { return []float64{1}, nil }, WithFs(fsys), Shared())
+	assert.Equal(t, len(b.fatals), 1, "%q", b.fatals)
+	assert.Assert(t, strings.HasPrefix(b.fatals[0], "pecatest: model (shared) is a []float64 here, at process_test.go:"), b.fatals[0])
+	assert.Assert(t, strings.Contains(b.fatals[0], ", and a map[string]float64 in TestA, at process_test.go:"), b.fatals[0])
+	assert.Assert(t, strings.HasSuffix(b.fatals[0], "; an entry has one type: give one of them another name"), b.fatals[0])
+
+	// Golden and Memo on one entry file.
+	g := &fakeT{name: "TestC"}
+	Golden(g, "model", map[string]float64{"w": 1}, WithFs(fsys), Shared())
+	assert.Equal(t, len(g.errors), 1, "%q", g.errors)
+	assert.Assert(t, strings.Contains(g.errors[0], "is the Golden of a map[string]float64 here"), g.errors[0])
+}
