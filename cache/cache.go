@@ -438,17 +438,22 @@ func (s *Store) walkDir(dir string, f func(path string, info iofs.FileInfo) erro
 	if err != nil {
 		return err
 	}
+	if dir != s.dir {
+		// A directory below the store that holds a marker is a store of
+		// its own (see StoreMarker), whose files are not this store's.
+		// The listing tells, without a request of its own per directory
+		// on an object store.
+		for _, info := range infos {
+			if info.Name() == StoreMarker && info.Mode().IsRegular() {
+				return nil
+			}
+		}
+	}
 	for _, info := range infos {
 		path := filepath.Join(dir, info.Name())
 		switch {
 		case info.IsDir():
 			if fs.Reserved(path) {
-				continue
-			}
-			if nested, err := owned(s.base, path); err != nil || nested && filepath.Base(path) != ReservedStoreName {
-				if err != nil {
-					return err
-				}
 				continue
 			}
 			if err := s.walkDir(path, f); err != nil {

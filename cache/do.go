@@ -201,11 +201,14 @@ func compute[T any](s *Store, key, path string, unavailable bool, fn func() (T, 
 				defer unlock()
 			}
 		}
+		var old []byte // the entry's bytes, when it has some
+		known := false // old is what the entry holds now
 		if s.access.CanRead() && !unavailable {
 			// Another caller, in this process or another, may have
 			// stored it since this one looked; a corrupt entry may have
 			// been rewritten.
-			if data, err := s.readFile(path); err == nil {
+			data, err := s.readFile(path)
+			if err == nil {
 				var stored T // not mine: a failed decode can leave part of a value
 				if err := s.decode(key, path, data, &stored); err == nil {
 					mine = stored
@@ -214,6 +217,7 @@ func compute[T any](s *Store, key, path string, unavailable bool, fn func() (T, 
 					return
 				}
 			}
+			old, known = data, err == nil || errors.Is(err, iofs.ErrNotExist)
 		}
 		if s.once {
 			// An earlier call may have finished computing it since this
@@ -246,7 +250,7 @@ func compute[T any](s *Store, key, path string, unavailable bool, fn func() (T, 
 			onceValues.put(id, data)
 		}
 		if s.access.CanWrite() && !unavailable {
-			c.stored, c.err = s.record(key, path, data)
+			c.stored, c.err = s.recordOver(key, path, data, old, known)
 		}
 	})
 	switch {
@@ -284,8 +288,20 @@ func (s *Store) writeShared(key, path string, data []byte, unavailable bool) err
 // holds exactly these bytes, and reports the write or the unchanged entry
 // to the observer. stored reports whether the entry now holds data.
 func (s *Store) record(key, path string, data []byte) (stored bool, err error) {
-	old, readErr := s.readFile(path)
-	if readErr == nil && bytes.Equal(old, data) {
+	return s.recordOver(key, path, data, nil, false)
+}
+
+// recordOver is record when the entry's bytes are known to be old (nil:
+// missing) because the caller just read them; with known false it reads
+// them itself.
+func (s *Store) recordOver(key, path string, data, old []byte, known bool) (stored bool, err error) {
+	existed := old != nil
+	if !known {
+		var readErr error
+		old, readErr = s.readFile(path)
+		existed = readErr == nil
+	}
+	if existed && bytes.Equal(old, data) {
 		// Rewriting equal bytes would only change the file's time and
 		// make every tool that watches the tree look at it again.
 		s.notify(Event{Kind: EventUnchanged, Key: key, Path: path})
@@ -299,7 +315,7 @@ func (s *Store) record(key, path string, data []byte) (stored bool, err error) {
 	case err != nil:
 		return false, err
 	}
-	s.notify(Event{Kind: EventWrite, Key: key, Path: path, Replaced: readErr == nil})
+	s.notify(Event{Kind: EventWrite, Key: key, Path: path, Replaced: existed})
 	return true, nil
 }
 

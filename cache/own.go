@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/spf13/afero"
 
@@ -78,14 +79,27 @@ func notOwned(op, dir string) error {
 // left as it is, since pecapiku cannot tell who created it, and so is one
 // named .pecapiku, which needs no marker. It asks with a stat rather than
 // a Mkdir because object stores (S3) have no directories of their own:
-// there Mkdir succeeds whether or not the store has entries.
+// there Mkdir succeeds whether or not the store has entries. It asks once
+// per store directory in a process: after this process's first write
+// there, the directory exists.
 func (s *Store) unclaimed() bool {
 	if filepath.Base(s.dir) == ReservedStoreName {
 		return false
 	}
+	id := s.entryID(s.dir)
+	if _, seen := storesSeen.Load(id); seen {
+		return false
+	}
 	_, err := s.fsys.Stat(s.dir)
+	if !errors.Is(err, iofs.ErrNotExist) {
+		storesSeen.Store(id, true)
+	}
 	return errors.Is(err, iofs.ErrNotExist)
 }
+
+// storesSeen holds the directories of the stores this process has found,
+// or made, existing: EntryID of the directory → true.
+var storesSeen sync.Map
 
 // claim writes the marker of the store's directory, which the write of the
 // entry at path has just created.
@@ -95,6 +109,7 @@ func (s *Store) claim(path string) error {
 		return fmt.Errorf("cache: wrote %s, but could not mark its new store %s as pecapiku's own, so it will never be pruned: %w; mark it with: touch %s",
 			path, s.dir, err, marker)
 	}
+	storesSeen.Store(s.entryID(s.dir), true)
 	return nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/pecapiku/pecapiku/cache"
+	"github.com/pecapiku/pecapiku/fs"
 )
 
 // Environment variables and flags of fixture hygiene.
@@ -364,13 +365,26 @@ func reportUnused(w io.Writer, prune bool) (int, error) {
 		fmt.Fprintf(&b, "pecatest: %d %s %s used by no test:\n", len(unused), files, were)
 	}
 	for _, p := range unused {
-		fmt.Fprintf(&b, "\t%s\n", relative(p))
+		fmt.Fprintf(&b, "\t%s%s\n", relative(p), fileNote(p))
 	}
 	if !prune {
 		fmt.Fprintf(&b, "Remove them with: %s=1 go test %s\n", EnvPrune, packageDir())
 	}
 	_, err = io.WriteString(w, b.String())
 	return len(unused), err
+}
+
+// fileNote says what an unused file is when it is not an entry: a
+// temporary file or a lock that a process which stopped left behind.
+func fileNote(path string) string {
+	base := filepath.Base(filepath.FromSlash(path))
+	switch {
+	case fs.IsTemp(base):
+		return " (left by an interrupted write)"
+	case fs.Reserved(base) && strings.HasSuffix(base, ".lock"):
+		return " (a lock left by a process that stopped)"
+	}
+	return ""
 }
 
 // sortedKeys returns the keys of m in order.

@@ -5,6 +5,7 @@ import (
 	"io"
 	iofs "io/fs"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/spf13/afero"
@@ -92,7 +93,7 @@ func TestAccessLetters(t *testing.T) {
 		{cache.ReadOnly, true, "stored", nil, 0, stored},
 		{cache.ReadOnly, false, "", cache.ErrNotCached, 0, ""},
 		{cache.Regenerate, true, "fresh", nil, 1, fresh},
-		{cache.Regenerate, false, "fresh", nil, 1, fresh},
+		{cache.Regenerate, false, "fresh", nil, 2, fresh}, // value, and the marker of the store's new directory
 		{cache.Bypass, true, "fresh", nil, 0, stored},
 		{cache.Bypass, false, "fresh", nil, 0, ""},
 	}
@@ -166,7 +167,10 @@ func TestReadThroughCountsRequests(t *testing.T) {
 	assert.NilError(t, err)
 	count.take()
 	assert.DeepEqual(t, read(rt, cache.ReadOnly), record{Name: "regenerated"})
-	assert.DeepEqual(t, count.take(), map[string]int{"GET": 1}) // the listing: the value is read from the copy the write made
+	// No request: the write read the entry first (to leave one that holds
+	// the same bytes as it is), which listed the store, and the value is
+	// read from the copy the write made.
+	assert.DeepEqual(t, count.take(), map[string]int{})
 	stored, err := getObject(t, remote, "entries/k.json")
 	assert.NilError(t, err)
 	assert.Equal(t, string(stored), "{\n  \"Name\": \"regenerated\",\n  \"Score\": 0,\n  \"Tags\": null,\n  \"Attrs\": null\n}\n")
@@ -311,4 +315,32 @@ func TestConditionalCreate(t *testing.T) {
 	}
 	assert.Equal(t, won, 1)
 	assert.Equal(t, lost, writers-1)
+}
+
+// TestStoreMarkerOnBucket: the first write of a store whose directory has no
+// object yet marks it as the store's own, once, so that prune on the bucket
+// may later remove its unused entries; a store in a directory that held
+// objects before is not marked, and pruning it is refused.
+func TestStoreMarkerOnBucket(t *testing.T) {
+	fsys, _ := newFs(t)
+	store, err := cache.NewStore("fresh", cache.WithFs(fsys), cache.WithAccess(cache.Regenerate))
+	assert.NilError(t, err)
+	for _, key := range []string{"a", "b"} {
+		assert.NilError(t, store.Write(key, key))
+	}
+	marker, err := getObject(t, fsys, "fresh/"+cache.StoreMarker)
+	assert.NilError(t, err)
+	assert.Assert(t, strings.Contains(string(marker), "This directory is a pecapiku store"))
+	owned, err := store.Owned()
+	assert.NilError(t, err)
+	assert.Assert(t, owned)
+
+	putObject(t, fsys, "theirs/notes.json", []byte(`{}`))
+	theirs, err := cache.NewStore("theirs", cache.WithFs(fsys), cache.WithAccess(cache.Regenerate))
+	assert.NilError(t, err)
+	assert.NilError(t, theirs.Write("k", "v"))
+	_, err = getObject(t, fsys, "theirs/"+cache.StoreMarker)
+	assert.Assert(t, err != nil, "a directory that held objects before was marked")
+	_, err = theirs.Unused(nil)
+	assert.Assert(t, errors.Is(err, cache.ErrNotOwned), "%v", err)
 }

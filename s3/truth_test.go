@@ -47,12 +47,22 @@ func mustNotCompute(t *testing.T) func() (string, error) {
 // that leaves nothing else behind.
 func TestWriteIsOneRequest(t *testing.T) {
 	bucket, count := newFs(t)
-	for _, fsys := range []afero.Fs{bucket, s3.NewReadThrough(bucket, afero.NewMemMapFs())} {
+	for i, fsys := range []afero.Fs{bucket, s3.NewReadThrough(bucket, afero.NewMemMapFs())} {
 		store, err := cache.NewStore("entries", cache.WithFs(fsys), cache.WithAccess(cache.Regenerate), cache.WithCodec(cache.Raw))
 		assert.NilError(t, err)
 		count.take()
 		assert.NilError(t, store.Write("small", []byte("small value")))
-		assert.DeepEqual(t, count.take(), map[string]int{"PUT": 1})
+		// Before it writes, the store reads the entry (a GET, or the one
+		// listing of a ReadThrough), so that an entry that already holds
+		// the value is left as it is. The first write to the store's
+		// directory in the process also asks whether the directory exists
+		// (a HEAD) and, as it does not, marks it as the store's with one
+		// more PUT (see cache.StoreMarker).
+		if i == 0 {
+			assert.DeepEqual(t, count.take(), map[string]int{"HEAD": 1, "GET": 1, "PUT": 2})
+			continue
+		}
+		assert.DeepEqual(t, count.take(), map[string]int{"GET": 1, "PUT": 1})
 	}
 	store, err := cache.NewStore("entries", cache.WithFs(bucket), cache.WithAccess(cache.Regenerate), cache.WithCodec(cache.Raw))
 	assert.NilError(t, err)
