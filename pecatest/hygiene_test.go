@@ -319,7 +319,7 @@ func TestUnusedOnSharedStore(t *testing.T) {
 	assert.NilError(t, checkUnused(&out, false))
 	assert.Assert(t, strings.Contains(out.String(), "fixture files were used by no test:\n"+
 		"\t"+location+store+"/TestGone/x.json\n"+
-		"\t"+location+store+"/TestKept/.z.json.lock\n"+
+		"\t"+location+store+"/TestKept/.z.json.lock (a lock left by a process that stopped)\n"+
 		"\t"+location+goldenOrphan+"\n"), out.String())
 
 	out.Reset()
