@@ -3,6 +3,7 @@ module github.com/pecapiku/pecapiku
 go 1.26
 
 require (
+	github.com/aymanbagabas/go-udiff v0.4.1
 	github.com/creack/pty v1.1.24
 	github.com/gkampitakis/ciinfo v0.3.5
 	github.com/go-json-experiment/json v1.27.2

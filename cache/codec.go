@@ -289,8 +289,9 @@ func (rawCodec) Ext() string  { return ".raw" }
 
 var byteType = reflect.TypeOf(byte(0))
 
-// rawKind reports whether t is a string or a []byte, named or not.
-func rawKind(t reflect.Type) bool {
+// RawType reports whether the [Raw] codec stores values of type t: a string
+// or a []byte, named or not.
+func RawType(t reflect.Type) bool {
 	return t.Kind() == reflect.String ||
 		t.Kind() == reflect.Slice && t.Elem() == byteType
 }
@@ -303,7 +304,7 @@ func (rawCodec) Marshal(v any) ([]byte, error) {
 		return []byte(v), nil
 	}
 	rv := reflect.ValueOf(v)
-	if !rv.IsValid() || !rawKind(rv.Type()) {
+	if !rv.IsValid() || !RawType(rv.Type()) {
 		return nil, fmt.Errorf("the raw codec stores only []byte and string values, not %s; use the json or gob codec", typeName(v))
 	}
 	if rv.Kind() == reflect.String {
@@ -322,7 +323,7 @@ func (rawCodec) Unmarshal(data []byte, v any) error {
 		return nil
 	}
 	rv := reflect.ValueOf(v)
-	if !rv.IsValid() || rv.Kind() != reflect.Pointer || rv.IsNil() || !rawKind(rv.Type().Elem()) {
+	if !rv.IsValid() || rv.Kind() != reflect.Pointer || rv.IsNil() || !RawType(rv.Type().Elem()) {
 		return fmt.Errorf("the raw codec decodes only into *[]byte and *string, not %s; use the json or gob codec", typeName(v))
 	}
 	elem := rv.Elem()

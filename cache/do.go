@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/spf13/afero"
 
 	"github.com/pecapiku/pecapiku/fs"
@@ -365,14 +363,6 @@ func (s *Store) decode(key, path string, data []byte, v any) (err error) {
 	return nil
 }
 
-// roundTripOptions make the round-trip check compare everything the value
-// holds, unexported fields included, and treat NaN as equal to NaN, since a
-// codec that keeps a NaN has kept the value.
-var roundTripOptions = []cmp.Option{
-	cmp.Exporter(func(reflect.Type) bool { return true }),
-	cmpopts.EquateNaNs(),
-}
-
 // encode encodes v with the store's codec, decodes the result into back, a
 // pointer to a zero value of v's type, and fails with ErrRoundTrip unless the
 // two values are equal. back is then the caller's copy of the value, sharing
@@ -387,7 +377,7 @@ func (s *Store) encode(key, path string, v, back any) ([]byte, error) {
 			key, ErrRoundTrip, s.codec.Name(), typeName(v), path, err)
 	}
 	got := reflect.ValueOf(back).Elem().Interface()
-	if diff, err := roundTripDiff(v, got); err != nil || diff != "" {
+	if diff, err := Diff(v, got); err != nil || diff != "" {
 		if err != nil {
 			diff = err.Error()
 		}
@@ -407,24 +397,6 @@ func (s *Store) marshal(v any) (data []byte, err error) {
 		}
 	}()
 	return s.codec.Marshal(v)
-}
-
-// roundTripDiff returns the difference between a value and its replay, or an
-// error when go-cmp cannot compare them.
-func roundTripDiff(v, back any) (diff string, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("cannot compare the value with its replay: %v", p)
-		}
-	}()
-	// reflect.DeepEqual is the fast path: it compares a []byte of
-	// megabytes with bytes.Equal where go-cmp walks it byte by byte (seconds
-	// for a few megabytes), and when it reports equal so would go-cmp, which
-	// differs only in using Equal methods and in treating NaNs as equal.
-	if reflect.DeepEqual(v, back) || cmp.Equal(v, back, roundTripOptions...) {
-		return "", nil
-	}
-	return cmp.Diff(v, back, roundTripOptions...), nil
 }
 
 // reflectNew returns a pointer to a new zero value of v's type.

@@ -74,10 +74,9 @@ func ExampleGolden() {
 	// Output:
 	// pecatest: recorded TestRender/page in testdata/.pecapiku/TestRender/page.raw
 	// FAIL: pecatest: TestRender/page differs from its recording testdata/.pecapiku/TestRender/page.raw (-recorded +got):
-	//   string(
-	// - 	"<h1>hello</h1>\n",
-	// + 	"<h1>goodbye</h1>\n",
-	//   )
+	// @@ -1 +1 @@
+	// -<h1>hello</h1>
+	// +<h1>goodbye</h1>
 	// Record it again by giving pecatest.WithAccess access "ew" and running: go test -run '^TestRender$' ./pecatest
 }
 

@@ -95,6 +95,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 
 	"github.com/google/go-cmp/cmp"
@@ -236,7 +237,7 @@ func Golden[T any](t TB, name string, got T, opts ...Option) {
 		h.Helper()
 	}
 	var defaultCodec cache.Codec = cache.JSON
-	if isRaw(reflect.TypeOf(&got).Elem()) {
+	if cache.RawType(reflect.TypeOf(&got).Elem()) {
 		defaultCodec = cache.Raw
 	}
 	c, err := newCall(t, name, "Golden", opts, defaultCodec)
@@ -263,7 +264,7 @@ func Golden[T any](t TB, name string, got T, opts ...Option) {
 	err = c.store.Read(c.key, &want)
 	switch {
 	case err == nil:
-		diff, err := goldenDiff(want, got, c.set.cmpOpts)
+		diff, err := goldenDiff(lfText(want), lfText(got), c.set.cmpOpts)
 		switch {
 		case err != nil:
 			t.Errorf("pecatest: %s: %v", c.name, err)
@@ -540,20 +541,20 @@ func corruptCause(err error) error {
 // t.Errorf: marking is per calling frame, so it cannot be factored out.
 type helper interface{ Helper() }
 
-// isRaw reports whether values of t are stored verbatim by Golden.
-func isRaw(t reflect.Type) bool {
-	return t.Kind() == reflect.String || t.Kind() == reflect.Slice && t.Elem() == reflect.TypeOf(byte(0))
+// lfText returns v with its CRLF line ends made LF when it is a string, so
+// that a text recording checked out with CRLF ends (git's autocrlf, on
+// Windows) matches the text it recorded; other values, []byte among them,
+// are compared as they are.
+func lfText[T any](v T) T {
+	rv := reflect.ValueOf(&v).Elem()
+	if rv.Kind() == reflect.String && strings.Contains(rv.String(), "\r\n") {
+		rv.SetString(strings.ReplaceAll(rv.String(), "\r\n", "\n"))
+	}
+	return v
 }
 
-// exportAll makes go-cmp compare unexported fields rather than panic on them.
-var exportAll = cmp.Exporter(func(reflect.Type) bool { return true })
-
-// goldenDiff returns the difference between the recording and got.
-func goldenDiff(want, got any, opts []cmp.Option) (diff string, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("cannot compare with the recording: %v", p)
-		}
-	}()
-	return cmp.Diff(want, got, append([]cmp.Option{exportAll}, opts...)...), nil
+// goldenDiff returns the difference between the recording and got, with
+// the go-cmp options of the call; see cache.Diff.
+func goldenDiff(want, got any, opts []cmp.Option) (string, error) {
+	return cache.Diff(want, got, opts...)
 }

@@ -139,3 +139,32 @@ func TestOneEntryTwoTypes(t *testing.T) {
 	assert.Equal(t, len(g.errors), 1, "%q", g.errors)
 	assert.Assert(t, strings.Contains(g.errors[0], "is the Golden of a map[string]float64 here"), g.errors[0])
 }
+
+// TestGoldenLineEndings: a text recording checked out with CRLF line ends
+// (git's autocrlf, Windows) still matches the same text with LF ends, and
+// the other way round; bytes are compared as they are.
+func TestGoldenLineEndings(t *testing.T) {
+	clearAccess(t)
+	fsys := afero.NewMemMapFs()
+	const path = "testdata/.pecapiku/TestText/"
+	assert.NilError(t, afero.WriteFile(fsys, path+"report.raw", []byte("Bergen  1310 mm\r\nDakar     45 mm\r\n"), 0o644))
+	ft := &fakeT{name: "TestText"}
+	Golden(ft, "report", "Bergen  1310 mm\nDakar     45 mm\n", WithFs(fsys), WithAccess(cache.ReadOnly))
+	assert.Equal(t, len(ft.errors), 0, "%q", ft.errors)
+
+	assert.NilError(t, afero.WriteFile(fsys, path+"lf.raw", []byte("a\nb\n"), 0o644))
+	ft = &fakeT{name: "TestText"}
+	Golden(ft, "lf", "a\r\nb\r\n", WithFs(fsys), WithAccess(cache.ReadOnly))
+	assert.Equal(t, len(ft.errors), 0, "%q", ft.errors)
+
+	assert.NilError(t, afero.WriteFile(fsys, path+"bytes.raw", []byte("a\r\nb\r\n"), 0o644))
+	ft = &fakeT{name: "TestText"}
+	Golden(ft, "bytes", []byte("a\nb\n"), WithFs(fsys), WithAccess(cache.ReadOnly))
+	assert.Equal(t, len(ft.errors), 1, "bytes must stay exact: %q", ft.errors)
+
+	// A changed line shows whole, old and new.
+	ft = &fakeT{name: "TestText"}
+	Golden(ft, "report", "Bergen  1310 mm\nDakar     46 mm\n", WithFs(fsys), WithAccess(cache.ReadOnly))
+	assert.Equal(t, len(ft.errors), 1)
+	assert.Assert(t, strings.Contains(ft.errors[0], "@@ -1,2 +1,2 @@\n Bergen  1310 mm\n-Dakar     45 mm\n+Dakar     46 mm\n"), ft.errors[0])
+}
