@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -48,6 +49,13 @@ var (
 	// in the first 16 KiB of the entry must have every member the type
 	// always writes (all but omitempty ones), and a null must not stand
 	// where the type cannot be null.
+	//
+	// A time.Time is written in RFC 3339 with its offset from UTC, and so
+	// replays in a location that has only that offset: the instant is
+	// kept, as the round-trip check (which compares times with their Equal
+	// method) accepts, but not the location's name nor its daylight-saving
+	// rules. Keep the name in a field of its own when it matters. Gob does
+	// the same.
 	JSON Codec = jsonCodec{}
 	// Gob stores values with encoding/gob: compact, Go-typed binary. Values
 	// held in interfaces need gob.Register. Decoding compares the fields
@@ -261,9 +269,19 @@ func (gobCodec) Marshal(v any) (data []byte, err error) {
 	}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
-		return nil, err
+		return nil, gobHint(err)
 	}
 	return buf.Bytes(), nil
+}
+
+// gobHint adds to an error of gob about an unregistered type held in an
+// interface what fixes it: gob sends such a value with the name its type
+// was registered under, in every process that writes or reads it.
+func gobHint(err error) error {
+	if msg := err.Error(); strings.Contains(msg, "not registered for interface") {
+		return fmt.Errorf("%w; gob needs every type held in an interface registered, in the process that writes the entry and in those that read it: call gob.Register with a value of the type, in an init function of its package", err)
+	}
+	return err
 }
 
 func (gobCodec) Unmarshal(data []byte, v any) error {
@@ -274,7 +292,7 @@ func (gobCodec) Unmarshal(data []byte, v any) error {
 	// messages of one value and what is left over can be detected.
 	r := bytes.NewReader(data)
 	if err := gob.NewDecoder(r).Decode(v); err != nil {
-		return err
+		return gobHint(err)
 	}
 	if r.Len() > 0 {
 		return fmt.Errorf("unexpected data after the value: %d bytes", r.Len())

@@ -291,3 +291,43 @@ func FuzzDecodeRaw(f *testing.F) {
 		}
 	})
 }
+
+type shape interface{ Area() float64 }
+
+type unregistered struct{ R float64 }
+
+func (u unregistered) Area() float64 { return u.R }
+
+// TestGobRegisterHint: a value in an interface whose type gob does not
+// know fails with the fix, gob.Register, in writing and in reading.
+func TestGobRegisterHint(t *testing.T) {
+	type holder struct{ S shape }
+	_, err := cache.Gob.Marshal(holder{unregistered{1}})
+	assert.ErrorContains(t, err, "gob: type not registered for interface: cache_test.unregistered; gob needs every type held in an interface registered, in the process that writes the entry and in those that read it: call gob.Register with a value of the type, in an init function of its package")
+	// A stream written where the type was registered, read where it is not.
+	data := []byte("\x19\x7f\x03\x01\x01\x06Holder\x01\xff\x80\x00\x01\x01\x01\x01S\x01\x10\x00\x00\x00)\xff\x80\x01\vmain.Circle\xff\x81\x03\x01\x01\x06Circle\x01\xff\x82\x00\x01\x01\x01\x01R\x01\b\x00\x00\x00\t\xff\x82\x05\x01\xfe\xf0?\x00\x00")
+	var h holder
+	err = cache.Gob.Unmarshal(data, &h)
+	assert.ErrorContains(t, err, `name not registered for interface: "main.Circle"; gob needs every type held in an interface registered`)
+}
+
+// TestTimeLocationReplay pins what the doc of JSON and Gob says of a
+// time.Time: the instant and offset come back, the location's name does
+// not, and the round trip is accepted.
+func TestTimeLocationReplay(t *testing.T) {
+	oslo := time.FixedZone("CET", 3600)
+	when := time.Date(2026, 1, 2, 3, 4, 5, 0, oslo)
+	for _, c := range []cache.Codec{cache.JSON, cache.Gob} {
+		data, err := c.Marshal(when)
+		assert.NilError(t, err)
+		var back time.Time
+		assert.NilError(t, c.Unmarshal(data, &back))
+		assert.Assert(t, back.Equal(when), c.Name())
+		name, offset := back.Zone()
+		assert.Equal(t, offset, 3600, c.Name())
+		assert.Assert(t, name != "CET", "%s kept the name of the location", c.Name())
+		diff, err := cache.Diff(when, back)
+		assert.NilError(t, err)
+		assert.Equal(t, diff, "", c.Name())
+	}
+}

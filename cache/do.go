@@ -99,6 +99,8 @@ type Event struct {
 	// Replaced reports, for EventWrite, whether the write replaced an
 	// entry that held other bytes (false: the entry is new).
 	Replaced bool
+	// Size is, for EventWrite, the number of bytes written.
+	Size int
 }
 
 // Do returns the value stored under key in s, or computes it with fn, as the
@@ -313,7 +315,7 @@ func (s *Store) recordOver(key, path string, data, old []byte, known bool) (stor
 	case err != nil:
 		return false, err
 	}
-	s.notify(Event{Kind: EventWrite, Key: key, Path: path, Replaced: existed})
+	s.notify(Event{Kind: EventWrite, Key: key, Path: path, Replaced: existed, Size: len(data)})
 	return true, nil
 }
 

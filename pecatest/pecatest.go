@@ -470,13 +470,27 @@ func (c *call) logEvents(failed bool) {
 		case cache.EventShared:
 			c.t.Logf("pecatest: %s was computed by another call in this test binary; using a copy of its value", c.name)
 		case cache.EventWrite:
-			c.t.Logf("pecatest: recorded %s in %s", c.name, c.path)
+			c.t.Logf("pecatest: recorded %s in %s%s", c.name, c.path, sizeHint(c.store.Codec(), e.Size))
 		case cache.EventUnchanged:
 			c.t.Logf("pecatest: computed %s; %s already holds this value and is left as it is", c.name, c.path)
 		case cache.EventUnavailable:
 			c.t.Logf("pecatest: computed %s without storing it, since its store cannot be reached: %v", c.name, e.Err)
 		}
 	}
+}
+
+// largeJSON is the size of a JSON recording above which the log suggests
+// another codec.
+const largeJSON = 1 << 20
+
+// sizeHint returns what the log adds to the recording of size bytes with
+// codec: for JSON of more than a megabyte, that gob stores such values in
+// less space and time.
+func sizeHint(codec cache.Codec, size int) string {
+	if codec != cache.JSON || size <= largeJSON {
+		return ""
+	}
+	return fmt.Sprintf(" (%.1f MB of JSON: cache.Gob stores a value this large smaller and faster, with pecatest.WithCodec(cache.Gob); and cache.Raw a []byte or a string as it is)", float64(size)/(1<<20))
 }
 
 // failMemo fails the test with the message for err, an error of cache.Do;

@@ -168,3 +168,16 @@ func TestGoldenLineEndings(t *testing.T) {
 	assert.Equal(t, len(ft.errors), 1)
 	assert.Assert(t, strings.Contains(ft.errors[0], "@@ -1,2 +1,2 @@\n Bergen  1310 mm\n-Dakar     45 mm\n+Dakar     46 mm\n"), ft.errors[0])
 }
+
+// TestLargeJSONHint: recording more than a megabyte of JSON says in the log
+// that gob or raw would serve better.
+func TestLargeJSONHint(t *testing.T) {
+	clearAccess(t)
+	ft := &fakeT{name: "TestLarge"}
+	Memo(ft, "big", func() ([]int, error) { return make([]int, 600_000), nil }, WithFs(afero.NewMemMapFs()))
+	assert.Equal(t, len(ft.logs), 1)
+	assert.Assert(t, strings.HasSuffix(ft.logs[0], " (2.9 MB of JSON: cache.Gob stores a value this large smaller and faster, with pecatest.WithCodec(cache.Gob); and cache.Raw a []byte or a string as it is)"), ft.logs[0])
+	small := &fakeT{name: "TestLarge"}
+	Memo(small, "small", func() ([]int, error) { return make([]int, 10), nil }, WithFs(afero.NewMemMapFs()))
+	assert.Assert(t, !strings.Contains(small.logs[0], "MB of JSON"), small.logs[0])
+}
