@@ -179,6 +179,18 @@ func TestCrashSafety(t *testing.T) {
 	writes := countLines(t, logName)
 	t.Logf("%d writers killed with SIGKILL in %v; %d writes begun; %d kills stopped a writer between creating its temporary file and renaming it; entries present: %d of %d",
 		*crashKills, time.Since(start).Round(time.Millisecond), writes, leftoverKills, len(present), len(crashEntries))
+	leftovers, err := faultfs.Leftovers(afero.NewOsFs(), dir)
+	assert.NilError(t, err)
+	var leftBytes int64
+	for _, l := range leftovers {
+		if info, err := os.Stat(l); err == nil {
+			leftBytes += info.Size()
+		}
+	}
+	// Each entry's temporary files take 8 fixed names in turn (see
+	// package fs); a random name only when all 8 are in use, or so new
+	// that a live writer may be about to lock them.
+	t.Logf("temporary files left at the end: %d, %d bytes", len(leftovers), leftBytes)
 
 	// The next write succeeds despite the leftovers, and replaces the entry.
 	for _, e := range crashEntries {

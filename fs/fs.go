@@ -47,6 +47,7 @@ import (
 	iofs "io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 
@@ -76,10 +77,15 @@ type AtomicWriter interface {
 // When fsys is an [AtomicWriter], WriteAtomic is one call of its
 // WriteFileAtomic. Otherwise it creates the parent directories of name (0755)
 // when they are missing, writes data to a temporary file in the same
-// directory, syncs and closes it, sets its mode to 0644 and renames it over
-// name. On any failure the temporary file is removed, the previous content of
-// name is left untouched, and the error names the file and the step that
-// failed.
+// directory, syncs it, sets its mode to 0644, renames it over name and
+// closes it (on Windows, which cannot rename an open file, it closes it
+// before the rename). On any failure the temporary file is removed, the
+// previous content of name is left untouched, and the error names the file
+// and the step that failed. On the real filesystem of a Unix system the
+// temporary files of a destination take a few fixed names in turn, and the
+// next write of the destination removes one that a writer which stopped
+// left behind, so such leftovers stay few; a file a live writer uses is
+// never touched.
 func WriteAtomic(fsys afero.Fs, name string, data []byte) error {
 	dir, base := filepath.Dir(name), filepath.Base(name)
 	if strings.HasSuffix(name, "/") || strings.HasSuffix(name, string(filepath.Separator)) || base == "." || base == ".." {
@@ -94,7 +100,7 @@ func WriteAtomic(fsys afero.Fs, name string, data []byte) error {
 	if err := fsys.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("fs: write %s: create directory: %w", name, err)
 	}
-	tmp, err := afero.TempFile(fsys, dir, "."+base+tempInfix+"*")
+	tmp, err := createTemp(fsys, dir, base)
 	if err != nil {
 		return fmt.Errorf("fs: write %s: create temporary file: %w", name, err)
 	}
@@ -114,20 +120,33 @@ func WriteAtomic(fsys afero.Fs, name string, data []byte) error {
 	if err := tmp.Sync(); err != nil {
 		return fail("sync", err)
 	}
-	if err := tmp.Close(); err != nil {
-		return fail("close", err)
+	if closeBeforeRename {
+		if err := tmp.Close(); err != nil {
+			return fail("close", err)
+		}
 	}
-	// afero.TempFile creates 0600, which would make a committed fixture
-	// unreadable to everyone but its author.
+	// Temporary files are created 0600, which would make a committed
+	// fixture unreadable to everyone but its author.
 	if err := fsys.Chmod(tmpName, 0o644); err != nil {
 		return fail("chmod", err)
 	}
 	if err := fsys.Rename(tmpName, name); err != nil {
 		return fail("rename", err)
 	}
+	if !closeBeforeRename {
+		// Kept open until renamed, so that its lock (see createTemp)
+		// shows it in use to the end. The data was synced before the
+		// rename, so closing can lose nothing: its error, if any, is not
+		// the write's.
+		_ = tmp.Close()
+	}
 	syncDir(fsys, dir)
 	return nil
 }
+
+// closeBeforeRename says that a file must be closed before it is renamed,
+// as on Windows.
+const closeBeforeRename = runtime.GOOS == "windows"
 
 // ErrOutsideRoot is returned, wrapped, by [CheckUnder] for a name that a
 // write or a removal could not reach without leaving the root.

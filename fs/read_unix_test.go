@@ -6,6 +6,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -55,4 +57,55 @@ func TestReadFileRefusesWhatIsNotAFile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLeftoversStayFew: the temporary files that writers killed before
+// their rename leave behind are taken over by the next writes of the same
+// file, so their number stays bounded; one that a live writer holds is
+// never removed, however old.
+func TestLeftoversStayFew(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "entry.json")
+	old := time.Now().Add(-time.Hour)
+	// Leftovers of 8 killed writers, and one writer still at work.
+	for slot := 0; slot < 8; slot++ {
+		left := filepath.Join(dir, ".entry.json.tmp-"+strconv.Itoa(slot))
+		assert.NilError(t, os.WriteFile(left, []byte("half a value"), 0o600))
+		assert.NilError(t, os.Chtimes(left, old, old))
+	}
+	live, err := os.OpenFile(filepath.Join(dir, ".entry.json.tmp-3"), os.O_RDWR, 0)
+	assert.NilError(t, err)
+	defer live.Close()
+	assert.NilError(t, syscall.Flock(int(live.Fd()), syscall.LOCK_EX|syscall.LOCK_NB))
+
+	for i := 0; i < 50; i++ {
+		assert.NilError(t, fs.WriteAtomic(afero.NewOsFs(), name, []byte(strconv.Itoa(i))))
+	}
+	entries, err := os.ReadDir(dir)
+	assert.NilError(t, err)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	// The first write took over the leftover it found first and the
+	// others stay until a write needs their names; the live writer's
+	// file stays in any case. Nothing else accumulates.
+	assert.DeepEqual(t, left, []string{".entry.json.tmp-1", ".entry.json.tmp-2", ".entry.json.tmp-3", ".entry.json.tmp-4", ".entry.json.tmp-5", ".entry.json.tmp-6", ".entry.json.tmp-7", "entry.json"})
+	data, err := os.ReadFile(filepath.Join(dir, ".entry.json.tmp-3"))
+	assert.NilError(t, err)
+	assert.Equal(t, string(data), "half a value", "the live writer's file was touched")
+
+	// Writes that run into each other use the names in turn, and all end.
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			assert.Check(t, fs.WriteAtomic(afero.NewOsFs(), name, []byte("concurrent")))
+		}()
+	}
+	wg.Wait()
+	entries, err = os.ReadDir(dir)
+	assert.NilError(t, err)
+	assert.Assert(t, len(entries) <= 9, "leftovers grew: %v", entries)
 }
