@@ -24,7 +24,7 @@ func embed(text string) ([]float64, error) {
 	}, nil
 }
 
-// The body of this example is the README's, kept in step by
+// The body of this example is the one in docs/func.md, kept in step by
 // TestReadmeMemoizing.
 func ExampleFunc() {
 	// A real program leaves out WithFs: its entries then go to

@@ -482,14 +482,14 @@ func TestFuncAcrossProcesses(t *testing.T) {
 	assert.Equal(t, len(entries), 3)
 }
 
-// TestReadmeMemoizing checks that the code of the README's section
+// TestReadmeMemoizing checks that the code of docs/func.md's section
 // "Memoizing functions" is the body of ExampleFunc, so that it compiles and
 // prints what the example says.
 func TestReadmeMemoizing(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	readme, err := os.ReadFile(filepath.Join("..", "docs", "func.md"))
 	assert.NilError(t, err)
 	_, section, ok := strings.Cut(string(readme), "\n## Memoizing functions\n")
-	assert.Assert(t, ok, "README.md has no section \"## Memoizing functions\"")
+	assert.Assert(t, ok, "docs/func.md has no section \"## Memoizing functions\"")
 	_, block, ok := strings.Cut(section, "```go\n")
 	assert.Assert(t, ok, "the section has no go block")
 	block, _, ok = strings.Cut(block, "```\n")
@@ -505,5 +505,5 @@ func TestReadmeMemoizing(t *testing.T) {
 	for i, line := range lines {
 		lines[i] = strings.TrimPrefix(line, "\t")
 	}
-	assert.Equal(t, block, strings.Join(lines, ""), "README.md's block differs from the body of ExampleFunc; copy one onto the other")
+	assert.Equal(t, block, strings.Join(lines, ""), "docs/func.md's block differs from the body of ExampleFunc; copy one onto the other")
 }

@@ -108,9 +108,7 @@ func (s sharedStore) url(path string) string { return s.location + filepath.ToSl
 // tracked.
 //
 // Nothing reads the record unless [Run] runs the tests or PECAPIKU_USED
-// is set; otherwise nothing is recorded: finding the entry's absolute path
-// asks the system for the working directory, a fifth of what Memo adds to
-// replaying a small fixture.
+// is set; otherwise nothing is recorded, which spares a replay the work.
 func (c *call) track(location string) {
 	usedFile := os.Getenv(EnvUsed)
 	if usedFile == "" && !runRecords.Load() {
