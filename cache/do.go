@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/spf13/afero"
 
@@ -295,13 +296,13 @@ func (s *Store) record(key, path string, data []byte) (stored bool, err error) {
 // missing) because the caller just read them; with known false it reads
 // them itself.
 func (s *Store) recordOver(key, path string, data, old []byte, known bool) (stored bool, err error) {
-	existed := old != nil
+	existed, same := old != nil, old != nil && bytes.Equal(old, data)
 	if !known {
-		var readErr error
-		old, readErr = s.readFile(path)
-		existed = readErr == nil
+		// Compared a piece at a time: re-recording a large entry must not
+		// hold two copies of it in memory.
+		same, existed, _ = fs.SameContent(s.fsys, path, data)
 	}
-	if existed && bytes.Equal(old, data) {
+	if same {
 		// Rewriting equal bytes would only change the file's time and
 		// make every tool that watches the tree look at it again.
 		s.notify(Event{Kind: EventUnchanged, Key: key, Path: path})
@@ -497,8 +498,9 @@ type flightGroup struct {
 
 // A flight is one execution of an entry's function.
 type flight struct {
-	done   chan struct{}
-	leader int64 // the goroutine running it; 0 when unknown
+	done    chan struct{}
+	leader  int64        // the goroutine running it; 0 when unknown
+	waiters atomic.Int32 // the callers waiting for it, for the tests
 
 	// Set by the function, read by the waiters once done is closed.
 	data   []byte // the value's encoding, nil if there is none
@@ -521,6 +523,7 @@ func (g *flightGroup) do(id EntryID, key, path string, f func(c *flight)) (c *fl
 				return nil, false, fmt.Errorf("cache: %q: %w: computing it calls Do for %q again, from inside its own function (%s), which would wait for itself forever",
 					key, ErrRecursive, key, path)
 			}
+			c.waiters.Add(1)
 			<-c.done
 			if !c.ended {
 				continue // the leader panicked or exited: compute it here

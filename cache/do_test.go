@@ -428,7 +428,15 @@ func TestDoConcurrent(t *testing.T) {
 					}(i)
 				}
 				started.Wait()
-				time.Sleep(20 * time.Millisecond) // let the callers reach Do; correctness does not depend on it
+				// Release the computation once every other caller waits
+				// for it: one that arrived after it ended would compute
+				// again under re, e and ew, which write nothing it could
+				// read, as it should.
+				probe, err := cache.NewStore(dir, cache.WithFs(fsys), cache.WithAccess(access))
+				assert.NilError(t, err)
+				for deadline := time.Now().Add(time.Minute); cache.Waiting(probe, "shared") < callers-1 && time.Now().Before(deadline); {
+					time.Sleep(time.Millisecond)
+				}
 				close(release)
 				wg.Wait()
 				assert.Equal(t, runs.Load(), int64(1), "the function ran more than once")

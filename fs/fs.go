@@ -41,6 +41,7 @@
 package fs
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -233,30 +234,12 @@ var ErrTooLarge = errors.New("larger than the size limit")
 // [ErrTooLarge], found before anything is allocated for it, and so is a file
 // that grows past limit while it is read. Every error names the file.
 func ReadFile(fsys afero.Fs, name string, limit int64) ([]byte, error) {
-	var f afero.File
-	var err error
-	if _, ok := fsys.(*afero.OsFs); ok {
-		// Opening a named pipe for reading waits for a writer, forever
-		// if none comes; without blocking, the open returns at once and
-		// the Stat below refuses it.
-		f, err = fsys.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	} else {
-		f, err = fsys.Open(name)
-	}
+	f, info, err := openRegular(fsys, name)
 	if err != nil {
-		return nil, readError(name, err)
+		return nil, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, readError(name, err)
-	}
-	switch {
-	case info.IsDir():
-		return nil, fmt.Errorf("fs: read %s: %w", name, ErrIsDir)
-	case !info.Mode().IsRegular():
-		return nil, fmt.Errorf("fs: read %s: %w (%s)", name, ErrNotRegular, kind(info.Mode()))
-	case info.Size() > limit:
+	if info.Size() > limit {
 		return nil, fmt.Errorf("fs: read %s: %w: it holds %d bytes and the limit is %d", name, ErrTooLarge, info.Size(), limit)
 	}
 	// One allocation of the right size in the common case: the file size as
@@ -277,6 +260,71 @@ func ReadFile(fsys afero.Fs, name string, limit int64) ([]byte, error) {
 		}
 		if len(data) == cap(data) {
 			data = append(data, 0)[:len(data)]
+		}
+	}
+}
+
+// openRegular opens the regular file name on fsys for reading, refusing a
+// directory, a device, a named pipe or a socket, with errors as ReadFile's.
+func openRegular(fsys afero.Fs, name string) (afero.File, iofs.FileInfo, error) {
+	var f afero.File
+	var err error
+	if _, ok := fsys.(*afero.OsFs); ok {
+		// Opening a named pipe for reading waits for a writer, forever
+		// if none comes; without blocking, the open returns at once and
+		// the Stat below refuses it.
+		f, err = fsys.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	} else {
+		f, err = fsys.Open(name)
+	}
+	if err != nil {
+		return nil, nil, readError(name, err)
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, readError(name, err)
+	}
+	switch {
+	case info.IsDir():
+		f.Close()
+		return nil, nil, fmt.Errorf("fs: read %s: %w", name, ErrIsDir)
+	case !info.Mode().IsRegular():
+		f.Close()
+		return nil, nil, fmt.Errorf("fs: read %s: %w (%s)", name, ErrNotRegular, kind(info.Mode()))
+	}
+	return f, info, nil
+}
+
+// SameContent reports whether the file name on fsys holds exactly data,
+// and whether it exists, reading it a piece at a time, so that comparing a
+// large file costs no copy of it in memory; a file of another size is not
+// read at all. A missing file is no error; one that is not regular is an
+// error as for [ReadFile].
+func SameContent(fsys afero.Fs, name string, data []byte) (same, exists bool, err error) {
+	f, info, err := openRegular(fsys, name)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, true, err
+	}
+	defer f.Close()
+	if info.Size() != int64(len(data)) {
+		return false, true, nil
+	}
+	buf := make([]byte, min(len(data)+1, 64<<10))
+	for {
+		n, err := io.ReadFull(f, buf)
+		if n > len(data) || !bytes.Equal(buf[:n], data[:n]) {
+			return false, true, nil
+		}
+		data = data[n:]
+		switch {
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			return len(data) == 0, true, nil
+		case err != nil:
+			return false, true, readError(name, err)
 		}
 	}
 }

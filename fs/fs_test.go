@@ -417,3 +417,42 @@ func TestWriteAtomicOnAtomicWriter(t *testing.T) {
 		assert.Assert(t, is.Len(aw.calls, 0))
 	})
 }
+
+// TestSameContent compares files with bytes on every filesystem: equal,
+// of another size, of the same size but other bytes, larger than the
+// piece it reads at a time, missing, and a directory.
+func TestSameContent(t *testing.T) {
+	for fsName, newFs := range filesystems(t) {
+		t.Run(fsName, func(t *testing.T) {
+			fsys, dir := newFs(t)
+			big := make([]byte, 200<<10)
+			for i := range big {
+				big[i] = byte(i % 251)
+			}
+			name := filepath.Join(dir, "big.raw")
+			assert.NilError(t, fs.WriteAtomic(fsys, name, big))
+			changed := append([]byte(nil), big...)
+			changed[len(changed)-1]++
+			for _, tc := range []struct {
+				name         string
+				data         []byte
+				same, exists bool
+			}{
+				{"equal", big, true, true},
+				{"shorter", big[:len(big)-1], false, true},
+				{"last byte differs", changed, false, true},
+				{"empty", nil, false, true},
+			} {
+				same, exists, err := fs.SameContent(fsys, name, tc.data)
+				assert.NilError(t, err, tc.name)
+				assert.Equal(t, same, tc.same, tc.name)
+				assert.Equal(t, exists, tc.exists, tc.name)
+			}
+			same, exists, err := fs.SameContent(fsys, filepath.Join(dir, "missing.raw"), nil)
+			assert.NilError(t, err)
+			assert.Assert(t, !same && !exists)
+			_, _, err = fs.SameContent(fsys, dir, nil)
+			assert.Assert(t, errors.Is(err, fs.ErrIsDir), err)
+		})
+	}
+}
