@@ -275,7 +275,7 @@ func checkUnused(w io.Writer, prune bool) error {
 		fmt.Fprintf(&b, "\t%s\n", relative(p))
 	}
 	if !prune {
-		fmt.Fprintf(&b, "Remove them with: %s=1 go test %s\n", EnvPrune, packageDir())
+		fmt.Fprintf(&b, "Remove them with: %s=1 %s %s\n", EnvPrune, goTest(), packageDir())
 	}
 	_, err = io.WriteString(w, b.String())
 	return err
