@@ -14,6 +14,7 @@ import (
 	"gotest.tools/v3/assert"
 
 	"github.com/pecapiku/pecapiku/cache"
+	"github.com/pecapiku/pecapiku/pecatest"
 	"github.com/pecapiku/pecapiku/s3"
 )
 
@@ -490,4 +491,25 @@ func TestBranchUnreachable(t *testing.T) {
 	assert.Assert(t, errors.Is(err, cache.ErrUnavailable), "%v", err)
 	assert.ErrorContains(t, err, "s3: PutObject s3://hung/branches/x/k.json: not sent, since the store could not be reached earlier in this process (HeadObject s3://hung/branches/main/k.json: cannot reach http://"+addr)
 	assert.Equal(t, conns.Load(), int64(2))
+}
+
+// TestPecatestOnBranch points pecatest at a branch with PECAPIKU_STORE, as
+// a CI job of a feature branch does: it replays main's recording, and a
+// re-record with ew lands in the branch's prefix alone.
+func TestPecatestOnBranch(t *testing.T) {
+	b, _ := newBranches(t)
+	const entry = "github.com/pecapiku/pecapiku/s3/testdata/.pecapiku/TestPecatestOnBranch/dataset.json"
+	assert.NilError(t, b.fs("main").WriteFileAtomic(entry, []byte("[\n  1,\n  2\n]\n")))
+	t.Setenv(cache.EnvStore, "s3://"+b.root.Bucket()+"/"+b.prefix("feature")+"?base="+b.prefix("main")+"&local="+t.TempDir())
+
+	got := pecatest.Memo(t, "dataset", func() ([]int, error) {
+		t.Error("recorded on main, so it must not run")
+		return nil, nil
+	}, pecatest.WithAccess(cache.ReadOnly))
+	assert.DeepEqual(t, got, []int{1, 2})
+
+	got = pecatest.Memo(t, "dataset", func() ([]int, error) { return []int{3}, nil }, pecatest.WithAccess(cache.Regenerate))
+	assert.DeepEqual(t, got, []int{3})
+	assert.Equal(t, b.object("feature", entry), "[\n  3\n]\n")
+	assert.Equal(t, b.object("main", entry), "[\n  1,\n  2\n]\n")
 }
