@@ -70,10 +70,21 @@ var (
 	_ cache.LockSweeper = (*Branch)(nil)
 )
 
-// ErrInBase is wrapped by the error of a [Branch] asked to remove or rename
-// a file that its base holds, which a branch never changes. It wraps io/fs's
-// ErrPermission.
-var ErrInBase = fmt.Errorf("it is in the base, which a branch never changes: %w", iofs.ErrPermission)
+// ErrInBase is wrapped, with io/fs's ErrPermission, by the error of a
+// [Branch] asked to remove or rename a file that its base holds, which a
+// branch never changes.
+var ErrInBase = errors.New("the base of the branch holds it")
+
+// inBaseError is the error of a [Branch] asked to change the file that the
+// object url of its base holds.
+type inBaseError struct{ url string }
+
+func (e *inBaseError) Error() string {
+	return "s3: the base of the branch holds it (" + e.url + "), and a branch never changes its base: " +
+		"remove it with the base's own store once the branch is merged"
+}
+
+func (e *inBaseError) Unwrap() []error { return []error{ErrInBase, iofs.ErrPermission} }
 
 // NewBranch returns the branch of the objects under prefix in bucket, over
 // those under base in the same bucket (see [Branch]). Both filesystems send
@@ -91,6 +102,8 @@ func NewBranch(bucket, prefix, base string, opts ...Option) (*Branch, error) {
 func (f *Fs) branch(base string) (*Branch, error) {
 	b := cleanPrefix(base)
 	switch {
+	case f.prefix == "":
+		return nil, fmt.Errorf("s3: s3://%s/ names the whole bucket, which cannot be a branch of base=%s: give the branch a prefix of its own, as in s3://%s/branches/feature-x?base=branches/main", f.bucket, b, f.bucket)
 	case b == f.prefix:
 		return nil, fmt.Errorf("s3: the base of the branch s3://%s/%s is its own prefix; give another prefix of the bucket, or no base", f.bucket, f.prefix)
 	case inside(f.prefix, b) || inside(b, f.prefix):
@@ -389,9 +402,7 @@ func (b *Branch) refuseBase(op, name string, dir bool) error {
 	if !held {
 		return nil
 	}
-	return &iofs.PathError{Op: op, Path: name, Err: fmt.Errorf(
-		"s3: %w (s3://%s/%s holds it); remove it from the base's own store once the branch is merged, or change it in the branch by writing it",
-		ErrInBase, b.base.bucket, b.base.key(r))}
+	return &iofs.PathError{Op: op, Path: name, Err: &inBaseError{url: b.base.URL(name)}}
 }
 
 // Remove deletes the branch's object name. It fails with [ErrInBase],

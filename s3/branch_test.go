@@ -286,13 +286,13 @@ func TestBranchNeverChangesItsBase(t *testing.T) {
 	}{
 		{"remove a file the branch alone holds", func(br *s3.Branch) error { return br.Remove("d/branch.json") }, "", "d/branch.json"},
 		{"remove a file the base alone holds", func(br *s3.Branch) error { return br.Remove("d/base.json") },
-			"remove d/base.json: s3: it is in the base, which a branch never changes: permission denied (s3://" + b.root.Bucket() + "/" + b.prefix("main") + "/d/base.json holds it); " +
-				"remove it from the base's own store once the branch is merged, or change it in the branch by writing it", ""},
-		{"remove a file both hold", func(br *s3.Branch) error { return br.Remove("d/both.json") }, "it is in the base", ""},
-		{"remove a directory the base has", func(br *s3.Branch) error { return br.RemoveAll("only-base") }, "it is in the base", ""},
-		{"remove a directory both have", func(br *s3.Branch) error { return br.RemoveAll("d") }, "it is in the base", ""},
+			"remove d/base.json: s3: the base of the branch holds it (s3://" + b.root.Bucket() + "/" + b.prefix("main") + "/d/base.json), " +
+				"and a branch never changes its base: remove it with the base's own store once the branch is merged", ""},
+		{"remove a file both hold", func(br *s3.Branch) error { return br.Remove("d/both.json") }, "the base of the branch holds it", ""},
+		{"remove a directory the base has", func(br *s3.Branch) error { return br.RemoveAll("only-base") }, "the base of the branch holds it", ""},
+		{"remove a directory both have", func(br *s3.Branch) error { return br.RemoveAll("d") }, "the base of the branch holds it", ""},
 		{"remove a directory the branch alone has", func(br *s3.Branch) error { return br.RemoveAll("only-branch") }, "", "only-branch/x.json"},
-		{"rename a file of the base", func(br *s3.Branch) error { return br.Rename("d/base.json", "d/moved.json") }, "it is in the base", ""},
+		{"rename a file of the base", func(br *s3.Branch) error { return br.Rename("d/base.json", "d/moved.json") }, "the base of the branch holds it", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -446,7 +446,7 @@ func TestBranchURL(t *testing.T) {
 		{"s3://team/branches/x?base=s3://team/main", "the setting base=s3://team/main in the URL is not a prefix of the bucket team"},
 		{"s3://team/main/x?base=main", "s3: the branch s3://team/main/x and its base s3://team/main lie one inside the other; give them prefixes side by side, such as branches/feature-x and branches/main"},
 		{"s3://team/main?base=main/x", "lie one inside the other"},
-		{"s3://team?base=main", "lie one inside the other"},
+		{"s3://team?base=main", "s3: s3://team/ names the whole bucket, which cannot be a branch of base=main: give the branch a prefix of its own, as in s3://team/branches/feature-x?base=branches/main"},
 	} {
 		_, err := cache.OpenURL(tc.url)
 		assert.ErrorContains(t, err, tc.wantErr, tc.url)
@@ -512,4 +512,28 @@ func TestPecatestOnBranch(t *testing.T) {
 	assert.DeepEqual(t, got, []int{3})
 	assert.Equal(t, b.object("feature", entry), "[\n  3\n]\n")
 	assert.Equal(t, b.object("main", entry), "[\n  1,\n  2\n]\n")
+}
+
+// TestCommandOnBranch runs the pecapiku command on a branch that
+// PECAPIKU_STORE names: ls shows both prefixes' entries, and rm removes the
+// branch's entry and refuses the base's, naming its object.
+func TestCommandOnBranch(t *testing.T) {
+	b, _ := newBranches(t)
+	assert.NilError(t, b.fs("main").WriteFileAtomic("x/.pecapiku/TestA/a.json", []byte("1\n")))
+	assert.NilError(t, b.fs("feature").WriteFileAtomic("x/.pecapiku/TestA/b.json", []byte("2\n")))
+	url := "s3://" + b.root.Bucket() + "/" + b.prefix("feature")
+	t.Setenv(cache.EnvStore, url+"?base="+b.prefix("main")+"&local="+t.TempDir())
+
+	status, stdout, stderr := pecapiku(t, "ls", url+"/x")
+	assert.Equal(t, status, 0, stderr)
+	matches(t, stdout, `(?m)^  TestA/a +json +2 B .*\n  TestA/b +json +2 B .*\n  2 entries`)
+
+	status, _, stderr = pecapiku(t, "rm", url+"/x/.pecapiku/TestA/a.json")
+	assert.Equal(t, status, 1)
+	assert.Assert(t, strings.Contains(stderr, "s3: the base of the branch holds it (s3://"+b.root.Bucket()+"/"+b.prefix("main")+"/x/.pecapiku/TestA/a.json)"), stderr)
+	status, stdout, stderr = pecapiku(t, "rm", url+"/x/.pecapiku/TestA/b.json")
+	assert.Equal(t, status, 0, stderr)
+	assert.Equal(t, stdout, "removed "+url+"/x/.pecapiku/TestA/b.json\n")
+	assert.DeepEqual(t, keys(t, b.fs("feature")), []string(nil))
+	assert.DeepEqual(t, keys(t, b.fs("main")), []string{"x/.pecapiku/TestA/a.json"})
 }
