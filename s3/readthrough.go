@@ -502,7 +502,10 @@ func (c *ReadThrough) fetchOpen(name, r string, u *unit) (afero.File, error) {
 	return c.remote.Open(name)
 }
 
-// fetchCopy copies the remote file r into the local copy, once at a time.
+// fetchCopy copies the remote file r into the local copy, once at a time,
+// unless the listing u, when not nil, shows a copy of r's version by now:
+// fetching ahead may have made it since the read looked.
+//
 // ahead, when not nil, is the version of r that fetching ahead listed: then
 // it returns nil, fetching nothing, unless r is still at that version
 // without a copy and no read is fetching it. Since the jobs were listed, a
@@ -518,12 +521,20 @@ func (c *ReadThrough) fetchCopy(name, r string, u *unit, ahead *version) *fetch 
 		<-ft.done
 		return ft
 	}
-	if ahead != nil {
+	if u != nil && !c.recheck[r] {
 		v, listed := u.files[r]
-		if !listed || v != *ahead || c.recheck[r] || c.hasCopy(u, r, v) {
+		has := listed && c.hasCopy(u, r, v)
+		switch {
+		case ahead == nil && has:
+			c.mu.Unlock()
+			return &fetch{v: v, ok: true}
+		case ahead != nil && (!listed || v != *ahead || has):
 			c.mu.Unlock()
 			return nil
 		}
+	} else if ahead != nil {
+		c.mu.Unlock()
+		return nil
 	}
 	ft := &fetch{done: make(chan struct{})}
 	c.fetches[r] = ft
