@@ -14,7 +14,7 @@ import (
 // again with access a, in the form that wins over the access in force: the
 // environment variable, unless the access came from the flag.
 func fixCommand(testName string, a cache.Access, src source) string {
-	run := "go test -run " + shellQuote(runPattern(testName)) + " " + packageDir()
+	run := goTest() + " -run " + shellQuote(runPattern(testName)) + " " + packageDir()
 	if src == fromFlag {
 		return run + " -" + FlagName + "=" + a.String()
 	}
@@ -30,8 +30,8 @@ func howTo(verb, testName string, a cache.Access, src source) string {
 		if a == cache.ReadExecuteWrite {
 			drop = " (or dropping the option)" // rew is the default on a developer's machine
 		}
-		return fmt.Sprintf("%s by giving pecatest.WithAccess access %q%s and running: go test -run %s %s",
-			verb, a, drop, shellQuote(runPattern(testName)), packageDir())
+		return fmt.Sprintf("%s by giving pecatest.WithAccess access %q%s and running: %s -run %s %s",
+			verb, a, drop, goTest(), shellQuote(runPattern(testName)), packageDir())
 	}
 	return verb + " with: " + fixCommand(testName, a, src)
 }

@@ -366,7 +366,7 @@ func reportUnused(w io.Writer, prune bool) (int, error) {
 		fmt.Fprintf(&b, "\t%s%s\n", relative(p), fileNote(p))
 	}
 	if !prune {
-		fmt.Fprintf(&b, "Remove them with: %s=1 go test %s\n", EnvPrune, packageDir())
+		fmt.Fprintf(&b, "Remove them with: %s=1 %s %s\n", EnvPrune, goTest(), packageDir())
 	}
 	_, err = io.WriteString(w, b.String())
 	return len(unused), err

@@ -21,6 +21,11 @@
 // files are meant to be committed: that is how a team shares them and how CI
 // replays them.
 //
+// With PECAPIKU_STORE naming a shared store (an S3 bucket: see package
+// github.com/pecapiku/pecapiku/s3), they live there instead, which go test's
+// result cache cannot see: a call that reads one fails unless go test runs
+// without that cache, with -count=1 (or GOFLAGS=-count=1).
+//
 // # Access
 //
 // The letters r (read the fixture), e (execute the function) and w (write its
@@ -400,6 +405,9 @@ func newCall(t TB, name, fn string, opts []Option, defaultCodec cache.Codec) (*c
 		return nil, fmt.Errorf("pecatest: %s of %s: the name of the entry is empty", fn, t.Name())
 	}
 	access, src, err := resolveAccess(set.access)
+	if err == nil {
+		err = checkUncached(location, access) // see remote.go
+	}
 	if err != nil {
 		return nil, fmt.Errorf("pecatest: %s of %s: %w", fn, t.Name()+"/"+name, err)
 	}

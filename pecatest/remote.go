@@ -1,8 +1,11 @@
 package pecatest
 
 import (
+	"flag"
+	"fmt"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/afero"
 
@@ -49,4 +52,60 @@ func moduleNamespace() string {
 		return remote.Outside
 	}
 	return remote.Namespace(startDir)
+}
+
+// checkUncached returns an error when a call with access a reads the
+// shared store at location (the text storeFs returns, "" for none) in a
+// test binary whose passing result go test may cache, and nil otherwise.
+//
+// go test reuses a passing result while the test binary, its flags, the
+// environment variables it read and the files of the module it opened are
+// unchanged (go help test). An entry on a shared store is none of these: a
+// cached pass would hide an entry changed there since, on this machine or
+// any other. So a read of a shared store demands a run whose result is not
+// cached: one with -count, which go help test gives as the way to turn the
+// cache off. The call fails otherwise, rather than warning, since go test
+// shows nothing of a passing package's output without -v, and a failure is
+// never cached. A call without r reads nothing there, and is let through.
+func checkUncached(location string, a cache.Access) error {
+	if location == "" || !a.CanRead() || !resultMayBeCached() {
+		return nil
+	}
+	return fmt.Errorf("it reads the shared store %s (%s), which go test's result cache does not see: "+
+		"a cached pass would hide an entry changed there since. Run the tests with -count=1, which turns that cache off: "+
+		"go test -count=1 %s, or set GOFLAGS=-count=1 wherever %s is set",
+		strings.TrimSuffix(location, "/"), cache.EnvStore, packageDir(), cache.EnvStore)
+}
+
+// resultMayBeCached reports whether go test may cache the result of this
+// test binary (see mayBeCached). The tests of this package replace it.
+var resultMayBeCached = func() bool { return mayBeCached(flag.CommandLine) }
+
+// mayBeCached reports whether go test may cache the result of a test
+// binary whose command line flags parsed: whether none of -count, -bench
+// and -fuzz was given. go help test keeps them out of its cacheable set, so
+// a run with any of them is never cached, and go help testflag shows go
+// test rewriting them for the test binary as -test.count, -test.bench and
+// -test.fuzz. Other flags prove nothing: go test adds flags of its own that
+// it documents nowhere, and a test may set any flag itself.
+func mayBeCached(flags *flag.FlagSet) bool {
+	cached := true
+	flags.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "test.count", "test.bench", "test.fuzz":
+			cached = false
+		}
+	})
+	return cached
+}
+
+// goTest returns the go test command that messages tell to run: with
+// -count=1 when PECAPIKU_STORE names a shared store, since a call that
+// reads one fails in a run whose result go test may cache (see
+// checkUncached).
+func goTest() string {
+	if remote.Location() != "" {
+		return "go test -count=1"
+	}
+	return "go test"
 }

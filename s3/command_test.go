@@ -164,28 +164,10 @@ $`)
 	})
 }
 
-// goModule writes a module that records a fixture on the bucket with
-// pecatest and prunes with pecatest.Run, requiring the working tree's
-// modules, and returns its directory. The go commands that build it work
-// offline, from the module cache of this test.
-func goModule(t *testing.T) string {
-	t.Helper()
-	core, err := filepath.Abs("..")
-	assert.NilError(t, err)
-	dir := t.TempDir()
-	var sums []byte
-	for _, sum := range []string{filepath.Join(core, "go.sum"), "go.sum"} {
-		data, err := os.ReadFile(sum)
-		assert.NilError(t, err)
-		sums = append(sums, data...)
-	}
-	for name, content := range map[string]string{
-		"go.mod": "module example.com/weather\n\ngo 1.26\n\n" +
-			"require (\n\tgithub.com/pecapiku/pecapiku v0.0.0\n\tgithub.com/pecapiku/pecapiku/s3 v0.0.0\n)\n\n" +
-			"replace github.com/pecapiku/pecapiku => " + core + "\n\n" +
-			"replace github.com/pecapiku/pecapiku/s3 => " + filepath.Join(core, "s3") + "\n",
-		"go.sum": string(sums),
-		"report/report_test.go": `package report
+// pruneTest is the test of the package ./report of goModule's module for
+// TestPruneOnBucket: it records a fixture on the bucket with pecatest and
+// prunes with pecatest.Run.
+const pruneTest = `package report
 
 import (
 	"os"
@@ -202,7 +184,30 @@ func TestNew(t *testing.T) {
 }
 
 func TestOther(t *testing.T) {}
-`,
+`
+
+// goModule writes the module example.com/weather, whose package ./report
+// has the test file reportTest, requiring the working tree's modules, and
+// returns its directory. The go commands that build it work offline, from
+// the module cache of this test.
+func goModule(t *testing.T, reportTest string) string {
+	t.Helper()
+	core, err := filepath.Abs("..")
+	assert.NilError(t, err)
+	dir := t.TempDir()
+	var sums []byte
+	for _, sum := range []string{filepath.Join(core, "go.sum"), "go.sum"} {
+		data, err := os.ReadFile(sum)
+		assert.NilError(t, err)
+		sums = append(sums, data...)
+	}
+	for name, content := range map[string]string{
+		"go.mod": "module example.com/weather\n\ngo 1.26\n\n" +
+			"require (\n\tgithub.com/pecapiku/pecapiku v0.0.0\n\tgithub.com/pecapiku/pecapiku/s3 v0.0.0\n)\n\n" +
+			"replace github.com/pecapiku/pecapiku => " + core + "\n\n" +
+			"replace github.com/pecapiku/pecapiku/s3 => " + filepath.Join(core, "s3") + "\n",
+		"go.sum":                string(sums),
+		"report/report_test.go": reportTest,
 	} {
 		assert.NilError(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755))
 		assert.NilError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
@@ -241,7 +246,7 @@ func TestPruneOnBucket(t *testing.T) {
 	} {
 		t.Setenv(name, value)
 	}
-	module := goModule(t)
+	module := goModule(t, pruneTest)
 	t.Setenv(cache.EnvStore, "s3://prune/ci?local="+t.TempDir())
 	fsys, err := s3.New("prune", "ci", s3.WithClient(client))
 	assert.NilError(t, err)

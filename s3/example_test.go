@@ -75,3 +75,30 @@ func ExampleNewReadThrough() {
 	fmt.Println(counts["the"], len(copies))
 	// Output: 2 1
 }
+
+// A feature branch of the code records apart from main: its store reads
+// main's entries and writes its own, and, once the branch is merged, its
+// recordings are promoted over main's. This needs a server and prints
+// nothing here.
+func ExampleNewBranch() {
+	branch, err := s3.NewBranch("team-fixtures", "branches/feature-x", "branches/main")
+	if err != nil {
+		log.Fatal(err)
+	}
+	store, err := cache.NewStore("corpus", cache.WithFs(branch), cache.WithAccess(cache.Regenerate))
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Written to s3://team-fixtures/branches/feature-x/corpus/words.json;
+	// main's object, if any, is left as it is.
+	if _, err := cache.Do(store, "words", countWords); err != nil {
+		log.Fatal(err)
+	}
+
+	// The branch is merged: main's object is replaced by the branch's.
+	promoted, err := branch.Promote()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(promoted)
+}

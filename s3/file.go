@@ -135,9 +135,10 @@ func (r *readFile) pathErr(op string, err error) error {
 }
 
 // dirFile is a directory opened for listing. Its entries are listed on the
-// first call that needs them, one ListObjectsV2 per thousand.
+// first call that needs them, one ListObjectsV2 per thousand, unless they
+// were known when it was opened.
 type dirFile struct {
-	fs   *Fs
+	list func(r string) ([]os.FileInfo, error) // lists the directory r
 	name string
 	rel  string
 
@@ -149,7 +150,17 @@ type dirFile struct {
 
 var _ afero.File = (*dirFile)(nil)
 
-func (f *Fs) openDir(name, r string) *dirFile { return &dirFile{fs: f, name: name, rel: r} }
+func (f *Fs) openDir(name, r string) *dirFile { return &dirFile{list: f.readDir, name: name, rel: r} }
+
+// readDir lists the directory r and remembers the listing for
+// LstatIfPossible.
+func (f *Fs) readDir(r string) ([]os.FileInfo, error) {
+	infos, err := f.listDir(r)
+	if err == nil {
+		f.remember(r, infos)
+	}
+	return infos, err
+}
 
 func (d *dirFile) Name() string { return d.name }
 
@@ -161,11 +172,10 @@ func (d *dirFile) Readdir(count int) ([]os.FileInfo, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.listed {
-		infos, err := d.fs.listDir(d.rel)
+		infos, err := d.list(d.rel)
 		if err != nil {
 			return nil, &iofs.PathError{Op: "readdir", Path: d.name, Err: err}
 		}
-		d.fs.remember(d.rel, infos)
 		d.infos, d.listed = infos, true
 	}
 	rest := d.infos[d.next:]

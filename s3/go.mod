@@ -13,10 +13,11 @@ require (
 	gotest.tools/v3 v3.5.2
 )
 
+require github.com/go-json-experiment/json v1.27.2 // indirect
+
 require (
 	github.com/aymanbagabas/go-udiff v0.4.1 // indirect
 	github.com/gkampitakis/ciinfo v0.3.5 // indirect
-	github.com/go-json-experiment/json v1.27.2 // indirect
 )
 
 require (

@@ -450,12 +450,8 @@ func (c *ReadThrough) Open(name string) (afero.File, error) {
 
 // openCopy opens the local copy of r at version v, if it has one.
 func (c *ReadThrough) openCopy(u *unit, r string, v version) (afero.File, bool) {
-	tag := v.tag()
 	c.mu.Lock()
-	has := false
-	for _, t := range u.copies[r] {
-		has = has || t == tag
-	}
+	has := c.hasCopy(u, r, v)
 	c.mu.Unlock()
 	if !has {
 		return nil, false
@@ -467,6 +463,18 @@ func (c *ReadThrough) openCopy(u *unit, r string, v version) (afero.File, bool) 
 	}
 	f, err := c.local.Open(name)
 	return f, err == nil
+}
+
+// hasCopy reports whether the listing u knows a local copy of the file r
+// at version v. c.mu is held.
+func (c *ReadThrough) hasCopy(u *unit, r string, v version) bool {
+	tag := v.tag()
+	for _, t := range u.copies[r] {
+		if t == tag {
+			return true
+		}
+	}
+	return false
 }
 
 // A fetch is the making of a local copy, which concurrent readers of the
@@ -482,7 +490,7 @@ type fetch struct {
 // the remote file when no local copy could be made. u is the listing to
 // update, nil for none.
 func (c *ReadThrough) fetchOpen(name, r string, u *unit) (afero.File, error) {
-	ft := c.fetchCopy(name, r, u)
+	ft := c.fetchCopy(name, r, u, nil)
 	if ft.err != nil {
 		return nil, ft.err
 	}
@@ -494,13 +502,39 @@ func (c *ReadThrough) fetchOpen(name, r string, u *unit) (afero.File, error) {
 	return c.remote.Open(name)
 }
 
-// fetchCopy copies the remote file r into the local copy, once at a time.
-func (c *ReadThrough) fetchCopy(name, r string, u *unit) *fetch {
+// fetchCopy copies the remote file r into the local copy, once at a time,
+// unless the listing u, when not nil, shows a copy of r's version by now:
+// fetching ahead may have made it since the read looked.
+//
+// ahead, when not nil, is the version of r that fetching ahead listed: then
+// it returns nil, fetching nothing, unless r is still at that version
+// without a copy and no read is fetching it. Since the jobs were listed, a
+// read may have made the copy (the one that started fetching ahead, say),
+// or the process may have written or removed the file.
+func (c *ReadThrough) fetchCopy(name, r string, u *unit, ahead *version) *fetch {
 	c.mu.Lock()
 	if ft := c.fetches[r]; ft != nil {
 		c.mu.Unlock()
+		if ahead != nil {
+			return nil
+		}
 		<-ft.done
 		return ft
+	}
+	if u != nil && !c.recheck[r] {
+		v, listed := u.files[r]
+		has := listed && c.hasCopy(u, r, v)
+		switch {
+		case ahead == nil && has:
+			c.mu.Unlock()
+			return &fetch{v: v, ok: true}
+		case ahead != nil && (!listed || v != *ahead || has):
+			c.mu.Unlock()
+			return nil
+		}
+	} else if ahead != nil {
+		c.mu.Unlock()
+		return nil
 	}
 	ft := &fetch{done: make(chan struct{})}
 	c.fetches[r] = ft
@@ -697,11 +731,7 @@ func (c *ReadThrough) fetchAhead(u *unit) {
 	}
 	var jobs []job
 	for r, v := range u.files {
-		has := false
-		for _, t := range u.copies[r] {
-			has = has || t == v.tag()
-		}
-		if has || c.recheck[r] || fs.Reserved(r) || v.size > PrefetchMaxFile || c.ahead+v.size > PrefetchMaxTotal {
+		if c.hasCopy(u, r, v) || c.recheck[r] || fs.Reserved(r) || v.size > PrefetchMaxFile || c.ahead+v.size > PrefetchMaxTotal {
 			continue
 		}
 		c.ahead += v.size
@@ -718,7 +748,7 @@ func (c *ReadThrough) fetchAhead(u *unit) {
 			wg.Add(1)
 			go func() {
 				defer func() { <-c.slots; wg.Done() }()
-				c.fetchCopy(filepath.FromSlash(j.r), j.r, u)
+				c.fetchCopy(filepath.FromSlash(j.r), j.r, u, &j.v)
 			}()
 		}
 		wg.Wait()

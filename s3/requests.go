@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -276,8 +278,11 @@ func (f *Fs) upload(r string, data []byte) (etag string, err error) {
 }
 
 // copyObject copies the object from to the key of to, on the server.
-func (f *Fs) copyObject(from, to string) error {
-	src, dst := f.key(from), f.key(to)
+func (f *Fs) copyObject(from, to string) error { return f.copyKey(f.key(from), f.key(to)) }
+
+// copyKey copies the object src of the bucket to the key dst, on the
+// server.
+func (f *Fs) copyKey(src, dst string) error {
 	if err := f.skip("CopyObject", src); err != nil {
 		return err
 	}
@@ -302,6 +307,35 @@ func (f *Fs) deleteObject(key string) error {
 	}
 	_, err := f.client.DeleteObject(context.Background(), &awss3.DeleteObjectInput{Bucket: &f.bucket, Key: &key})
 	return f.fail("DeleteObject", key, err)
+}
+
+// deleteKeys deletes the objects keys, a thousand per request
+// (DeleteObjects), and returns how many it deleted.
+func (f *Fs) deleteKeys(keys []string) (int, error) {
+	deleted := 0
+	for batch := range slices.Chunk(keys, 1000) {
+		if err := f.skip("DeleteObjects", batch[0]); err != nil {
+			return deleted, err
+		}
+		ids := make([]types.ObjectIdentifier, len(batch))
+		for i := range batch {
+			ids[i] = types.ObjectIdentifier{Key: &batch[i]}
+		}
+		out, err := f.client.DeleteObjects(context.Background(), &awss3.DeleteObjectsInput{
+			Bucket: &f.bucket, Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
+		})
+		if err != nil {
+			return deleted, f.fail("DeleteObjects", batch[0], err)
+		}
+		if len(out.Errors) > 0 {
+			e := out.Errors[0]
+			return deleted + len(batch) - len(out.Errors), &Error{Op: "DeleteObject", Bucket: f.bucket, Key: aws.ToString(e.Key),
+				Err:    fmt.Errorf("%s: %s", aws.ToString(e.Code), aws.ToString(e.Message)),
+				reason: fmt.Sprintf("%s: %s (and %d more of the %d objects of the request)", aws.ToString(e.Code), aws.ToString(e.Message), len(out.Errors)-1, len(batch))}
+		}
+		deleted += len(batch)
+	}
+	return deleted, nil
 }
 
 // isDir reports whether some object's key starts with the directory r.

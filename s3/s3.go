@@ -25,9 +25,24 @@
 // The copy is revalidated against the bucket once per process ([ReadThrough]).
 //
 // The URL's other settings: timeout=10s and attempts=3 ([WithTimeout],
-// [WithAttempts]), prefetch=8 ([WithPrefetch]) and lease=30s
-// ([WithLockLease]), given as ?timeout=5s&attempts=1, for instance. An
-// unknown setting is an error.
+// [WithAttempts]), prefetch=8 ([WithPrefetch]), lease=30s
+// ([WithLockLease]) and base (see Branches below), given as
+// ?timeout=5s&attempts=1, for instance. An unknown setting is an error.
+//
+// # Branches
+//
+// With base=PREFIX, the URL names a [Branch]: the URL's own prefix, where
+// everything the store writes goes, over the base's prefix of the same
+// bucket, which it reads through to and never changes. A team gives each
+// branch of its code a prefix of its own over main's:
+//
+//	PECAPIKU_STORE=s3://bucket/branches/$BRANCH?base=branches/main
+//
+// so that an ew run on a branch changes what that branch replays, and
+// nothing that main or another branch replays. On main, whose prefix is
+// the base, the URL names main's store alone. [Branch.Promote] moves a
+// merged branch's recordings into the base; [Branch.Discard] drops an
+// abandoned branch's. A branch's local copy is its base's.
 //
 // # Atomicity
 //
@@ -122,13 +137,14 @@ type Fs struct {
 	endpoint string
 
 	// down is the first failure that showed the store unreachable; once
-	// set, no request is sent any more.
-	down atomic.Pointer[Error]
+	// set, no request is sent any more. The filesystems of one bucket that
+	// share a client (a [Branch]'s two prefixes) share it.
+	down *atomic.Pointer[Error]
+
+	memo listingMemo
 
 	mu      sync.Mutex
-	listed  map[string]map[string]iofs.FileInfo // the last listing of each directory, for LstatIfPossible
-	dirs    map[string]time.Time                // directories seen lately, and when
-	noLocks bool                                // the service rejected a conditional write
+	noLocks bool // the service rejected a conditional write
 }
 
 var _ fs.AtomicWriter = (*Fs)(nil)
@@ -227,15 +243,34 @@ func New(bucket, prefix string, opts ...Option) (*Fs, error) {
 			o.Concurrency = uploadConcurrency
 		}),
 		bucket: bucket,
-		prefix: strings.Trim(path.Clean("/"+prefix), "/"),
+		prefix: cleanPrefix(prefix),
 		lease:  set.lease,
-		listed: map[string]map[string]iofs.FileInfo{},
-		dirs:   map[string]time.Time{},
+		down:   new(atomic.Pointer[Error]),
 	}
 	if ep := client.Options().BaseEndpoint; ep != nil {
 		f.endpoint = *ep
 	}
 	return f, nil
+}
+
+// cleanPrefix returns prefix as a prefix of keys: clean, without a leading
+// or trailing "/"; "" for the whole bucket.
+func cleanPrefix(prefix string) string { return strings.Trim(path.Clean("/"+prefix), "/") }
+
+// sibling returns the filesystem of prefix in f's bucket, which sends its
+// requests with f's client and shares what f learns of the store's
+// reachability: when one finds the store down, neither sends any more
+// requests.
+func (f *Fs) sibling(prefix string) *Fs {
+	return &Fs{
+		client:   f.client,
+		uploads:  f.uploads,
+		bucket:   f.bucket,
+		prefix:   cleanPrefix(prefix),
+		lease:    f.lease,
+		endpoint: f.endpoint,
+		down:     f.down,
+	}
 }
 
 // newClient returns a client configured from the AWS environment.
@@ -507,18 +542,7 @@ func (f *Fs) Stat(name string) (os.FileInfo, error) {
 // cache.Store.List, then costs one listing per directory rather than one
 // request per file.
 func (f *Fs) LstatIfPossible(name string) (os.FileInfo, bool, error) {
-	r := rel(name)
-	dir, base := path.Dir(r), path.Base(r)
-	if dir == "." {
-		dir = ""
-	}
-	f.mu.Lock()
-	info, ok := f.listed[dir][base]
-	if ok {
-		delete(f.listed[dir], base)
-	}
-	f.mu.Unlock()
-	if ok {
+	if info, ok := f.memo.listed(rel(name)); ok {
 		return info, false, nil
 	}
 	info, err := f.Stat(name)
@@ -527,22 +551,58 @@ func (f *Fs) LstatIfPossible(name string) (os.FileInfo, bool, error) {
 
 // remember keeps the listing of the directory r for LstatIfPossible, and
 // its subdirectories for seenDir.
-func (f *Fs) remember(r string, infos []iofs.FileInfo) {
-	m := make(map[string]iofs.FileInfo, len(infos))
+func (f *Fs) remember(r string, infos []iofs.FileInfo) { f.memo.remember(r, infos) }
+
+// sawDirs records that the directories rs exist.
+func (f *Fs) sawDirs(rs ...string) { f.memo.sawDirs(rs...) }
+
+// seenDir reports whether the directory r was seen within dirMemory.
+func (f *Fs) seenDir(r string) bool { return f.memo.seenDir(r) }
+
+// listingMemo is what a filesystem remembers of its listings for a while:
+// the files of each directory it listed, which a walk then stats without a
+// request, and the directories it saw, which it then opens without asking
+// whether they exist. Its zero value is ready to use.
+type listingMemo struct {
+	mu    sync.Mutex
+	files map[string]map[string]iofs.FileInfo // by directory, then base name
+	dirs  map[string]time.Time                // when each directory was seen
+}
+
+// listed returns, once, the description of the file r that the last
+// listing of its directory returned, if it did.
+func (m *listingMemo) listed(r string) (iofs.FileInfo, bool) {
+	dir, base := path.Dir(r), path.Base(r)
+	if dir == "." {
+		dir = ""
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	info, ok := m.files[dir][base]
+	if ok {
+		delete(m.files[dir], base)
+	}
+	return info, ok
+}
+
+// remember keeps infos, the listing of the directory r, and its
+// subdirectories.
+func (m *listingMemo) remember(r string, infos []iofs.FileInfo) {
+	files := make(map[string]iofs.FileInfo, len(infos))
 	var dirs []string
 	for _, info := range infos {
-		m[info.Name()] = info
+		files[info.Name()] = info
 		if info.IsDir() {
 			dirs = append(dirs, path.Join(r, info.Name()))
 		}
 	}
-	f.sawDirs(dirs...)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.listed) > 256 {
-		f.listed = map[string]map[string]iofs.FileInfo{}
+	m.sawDirs(dirs...)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.files == nil || len(m.files) > 256 {
+		m.files = map[string]map[string]iofs.FileInfo{}
 	}
-	f.listed[r] = m
+	m.files[r] = files
 }
 
 // dirMemory is how long a directory that a listing or a Stat found is taken
@@ -551,23 +611,23 @@ func (f *Fs) remember(r string, infos []iofs.FileInfo) {
 const dirMemory = 5 * time.Second
 
 // sawDirs records that the directories rs exist.
-func (f *Fs) sawDirs(rs ...string) {
+func (m *listingMemo) sawDirs(rs ...string) {
 	now := time.Now()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.dirs) > 4096 {
-		f.dirs = map[string]time.Time{}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.dirs == nil || len(m.dirs) > 4096 {
+		m.dirs = map[string]time.Time{}
 	}
 	for _, r := range rs {
-		f.dirs[r] = now
+		m.dirs[r] = now
 	}
 }
 
 // seenDir reports whether the directory r was seen within dirMemory.
-func (f *Fs) seenDir(r string) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	seen, ok := f.dirs[r]
+func (m *listingMemo) seenDir(r string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	seen, ok := m.dirs[r]
 	return ok && time.Since(seen) < dirMemory
 }
 
@@ -606,7 +666,7 @@ func (i *fileInfo) Mode() os.FileMode {
 
 // URL settings: the query of an s3:// store URL. See the package
 // documentation.
-var urlSettings = []string{"local", "timeout", "attempts", "prefetch", "lease"}
+var urlSettings = []string{"local", "timeout", "attempts", "prefetch", "lease", "base"}
 
 // openURL opens s3://bucket/prefix?setting=value&... for PECAPIKU_STORE.
 func openURL(u *url.URL) (afero.Fs, error) {
@@ -650,9 +710,25 @@ func openURL(u *url.URL) (afero.Fs, error) {
 		}
 		rtOpts = append(rtOpts, WithPrefetch(n))
 	}
-	remote, err := New(u.Host, u.Path, opts...)
+	top, err := New(u.Host, u.Path, opts...)
 	if err != nil {
 		return nil, err
+	}
+	var remote afero.Fs = top
+	copyPrefix := top.prefix // the prefix whose local copy this is
+	if base, ok := q["base"]; ok {
+		if base[0] == "" || strings.Contains(base[0], "://") {
+			return nil, fmt.Errorf("s3: the setting base=%s in the URL is not a prefix of the bucket %s, such as base=branches/main", base[0], top.bucket)
+		}
+		// On the base's own branch, the recipe's URL names the base: a
+		// store of its own.
+		if cleanPrefix(base[0]) != top.prefix {
+			b, err := top.branch(base[0])
+			if err != nil {
+				return nil, err
+			}
+			remote, copyPrefix = b, b.base.prefix
+		}
 	}
 	local := q.Get("local")
 	switch local {
@@ -664,10 +740,14 @@ func openURL(u *url.URL) (afero.Fs, error) {
 			return remote, nil // no place for a local copy: every read goes to the bucket
 		}
 		host := "aws"
-		if ep, err := url.Parse(remote.endpoint); err == nil && ep.Host != "" {
+		if ep, err := url.Parse(top.endpoint); err == nil && ep.Host != "" {
 			host = strings.ReplaceAll(ep.Host, ":", "_")
 		}
-		local = filepath.Join(dir, "pecapiku", "s3", host, remote.bucket, filepath.FromSlash(remote.prefix))
+		// A branch shares the local copy of its base, since most of what it
+		// reads is the base's. A copy is named after the version it holds
+		// (see ReadThrough), which is all a reader checks, whichever prefix
+		// the version is in.
+		local = filepath.Join(dir, "pecapiku", "s3", host, top.bucket, filepath.FromSlash(copyPrefix))
 	}
 	return NewReadThrough(remote, afero.NewBasePathFs(afero.NewOsFs(), local), rtOpts...), nil
 }

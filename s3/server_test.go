@@ -43,7 +43,7 @@ const howToStart = `Start a server and run them with:
     mkdir -p /tmp/s3 && ROOT_ACCESS_KEY=test ROOT_SECRET_KEY=test-secret versitygw --port 127.0.0.1:7070 posix /tmp/s3 &
     PECAPIKU_TEST_S3=s3://pecapiku-test PECAPIKU_TEST_VERSITYGW=$(go env GOPATH)/bin/versitygw \
     AWS_ENDPOINT_URL=http://127.0.0.1:7070 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test-secret AWS_REGION=us-east-1 \
-    go test ./...
+    go test -count=1 ./...
 or run .ci/s3 from the repository's root, which does all of it.`
 
 // onCI reports whether the CI variable holds a true value: there the tests

@@ -226,7 +226,7 @@ func TestURLSettings(t *testing.T) {
 		{"timeout=-1s", "the setting timeout=-1s in the URL is not a positive duration"},
 		{"attempts=0", "the setting attempts=0 in the URL is not a number of attempts, 1 or more"},
 		{"prefetch=many", "the setting prefetch=many in the URL is not a number of parallel fetches, 0 or more"},
-		{"retries=3", `unknown setting "retries" in the URL; the settings are local, timeout, attempts, prefetch, lease`},
+		{"retries=3", `unknown setting "retries" in the URL; the settings are local, timeout, attempts, prefetch, lease, base`},
 		{"timeout=1s&timeout=2s", `the setting "timeout" is given 2 times in the URL`},
 	}
 	for _, tc := range tests {
