@@ -123,6 +123,19 @@ func lockPath(path string) (string, error) {
 	return filepath.Join(dir, hex.EncodeToString(sum[:16])+".lock"), nil
 }
 
+// notPrivate returns what is wrong with the lock directory described by
+// info ("is a symbolic link", "belongs to user 1001", ...), or "" when it
+// is a directory of this user's that no one else can write to.
+func notPrivate(info iofs.FileInfo) string {
+	switch {
+	case info.Mode()&iofs.ModeSymlink != 0:
+		return "is a symbolic link"
+	case !info.IsDir():
+		return "is not a directory"
+	}
+	return ownerProblem(info)
+}
+
 // resolve returns path made absolute, with the symbolic links of its longest
 // existing directory resolved: processes that see the same file under
 // different names (a linked working directory, macOS's /tmp and

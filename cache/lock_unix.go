@@ -66,16 +66,9 @@ func flock(f *os.File, how int) error {
 	}
 }
 
-// notPrivate returns what is wrong with the lock directory described by
-// info ("is a symbolic link", "belongs to user 1001", ...), or "" when it
-// is a directory of this user's that no one else can write to.
-func notPrivate(info iofs.FileInfo) string {
-	switch {
-	case info.Mode()&iofs.ModeSymlink != 0:
-		return "is a symbolic link"
-	case !info.IsDir():
-		return "is not a directory"
-	}
+// ownerProblem returns what is wrong with the owner and mode of the lock
+// directory described by info ("belongs to user 1001", ...), or "".
+func ownerProblem(info iofs.FileInfo) string {
 	if st, ok := info.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
 		return fmt.Sprintf("belongs to user %d, not to this user (%d)", st.Uid, os.Getuid())
 	}

@@ -5,9 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -320,7 +321,7 @@ func reportUnused(w io.Writer, prune bool) (int, error) {
 	// Each store on its own: one inside another is not listed with it
 	// (see cache.Store.List), and may not be pecapiku's own when the
 	// other is.
-	for _, dir := range sortedKeys(stores) {
+	for _, dir := range slices.Sorted(maps.Keys(stores)) {
 		found, keep, err := unusedOn(osFs, dir, "", used, prune, testsOnce)
 		unused, kept = append(unused, found...), append(kept, keep...)
 		if errors.Is(err, cache.ErrNotOwned) {
@@ -331,7 +332,7 @@ func reportUnused(w io.Writer, prune bool) (int, error) {
 			return len(unused), err
 		}
 	}
-	for _, url := range sortedKeys(shared) {
+	for _, url := range slices.Sorted(maps.Keys(shared)) {
 		s := shared[url]
 		found, keep, err := unusedOn(s.fsys, s.dir, s.location, used, prune, testsOnce)
 		unused, kept = append(unused, found...), append(kept, keep...)
@@ -383,16 +384,6 @@ func fileNote(path string) string {
 		return " (a lock left by a process that stopped)"
 	}
 	return ""
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // unusedOn returns the files of the store at dir on fsys that no call used

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	iofs "io/fs"
+	"maps"
 	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -90,10 +92,10 @@ func summarize(w io.Writer) (updated bool) {
 		return false
 	}
 	fmt.Fprintf(w, "pecatest: recordings: %d changed, %d unchanged, %d new\n", changed, unchanged, added)
-	for _, p := range sortedKeys(recorded.changed) {
+	for _, p := range slices.Sorted(maps.Keys(recorded.changed)) {
 		fmt.Fprintf(w, "\tchanged\t%s\n", relative(p))
 	}
-	for _, p := range sortedKeys(recorded.added) {
+	for _, p := range slices.Sorted(maps.Keys(recorded.added)) {
 		fmt.Fprintf(w, "\tnew\t%s\n", relative(p))
 	}
 	return changed+added > 0

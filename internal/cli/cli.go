@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 )
 
@@ -205,13 +204,3 @@ type listStrings []string
 
 func (l *listStrings) String() string     { return strings.Join(*l, ",") }
 func (l *listStrings) Set(v string) error { *l = append(*l, v); return nil }
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	iofs "io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -131,7 +133,7 @@ func prune(e *env, pkgs []string, tags string, dryRun bool) error {
 	}
 	var plans []*plan
 	total := 0
-	for _, id := range sortedKeys(stores) {
+	for _, id := range slices.Sorted(maps.Keys(stores)) {
 		p := local(id)
 		if isURL(id) {
 			if p, err = openURL(id); err != nil {

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	iofs "io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -119,7 +121,7 @@ func findPlaces(e *env, paths, stores []string) ([]place, error) {
 			return nil, err
 		}
 	}
-	for _, name := range sortedKeys(found) {
+	for _, name := range slices.Sorted(maps.Keys(found)) {
 		places = append(places, found[name])
 	}
 	return places, nil
@@ -198,7 +200,7 @@ func findStores(e *env, paths, stores []string) ([]string, error) {
 	if walkErr != nil {
 		return nil, walkErr
 	}
-	return sortedKeys(found), nil
+	return slices.Sorted(maps.Keys(found)), nil
 }
 
 // hasGoMod reports whether the local directory dir has a go.mod: whether it

@@ -201,31 +201,27 @@ func (r *reader) truncated(format string, args ...any) {
 func read(data []byte) (s *Stream, err error) {
 	s = &Stream{Size: len(data)}
 	r := &reader{data: data, wire: gobTypes(), s: s}
-	defer func() {
-		if e := recover(); e != nil {
-			de, ok := e.(dumpError)
-			if !ok {
-				panic(e)
-			}
-			err = de.err
-		}
-	}()
+	defer stop(&err)
 	r.gobStream()
 	return s, nil
+}
+
+// stop ends a reading that a method of reader stopped with a dumpError,
+// setting *err to its error; any other panic is a bug, and goes on.
+func stop(err *error) {
+	if e := recover(); e != nil {
+		de, ok := e.(dumpError)
+		if !ok {
+			panic(e)
+		}
+		*err = de.err
+	}
 }
 
 // firstValueType reads the type definitions at the start of the stream and
 // returns the type id of the value that follows them.
 func (r *reader) firstValueType() (id typeID, err error) {
-	defer func() {
-		if e := recover(); e != nil {
-			de, ok := e.(dumpError)
-			if !ok {
-				panic(e)
-			}
-			err = de.err
-		}
-	}()
+	defer stop(&err)
 	r.chunks = append(r.chunks[:0], r.loadBlock())
 	for {
 		id := r.typeID()
