@@ -142,8 +142,9 @@ func WithCodec(c Codec) Option { return func(s *settings) { s.codec = c } }
 // [afero.NewOsFs].
 func WithFs(fsys afero.Fs) Option { return func(s *settings) { s.fsys = fsys } }
 
-// WithObserver has f called with an [Event] for each thing [Do] does: a hit,
-// a corrupt entry, an execution, a write. f is called from the goroutine that
+// WithObserver has f called with an [Event] for each thing [Do] and
+// [Store.Write] do: a hit, a corrupt entry, an execution, a write, an entry
+// left unchanged. f is called from the goroutine that
 // did it and must be safe for concurrent use.
 func WithObserver(f func(Event)) Option { return func(s *settings) { s.observer = f } }
 
@@ -279,8 +280,9 @@ func (s *Store) Read(key string, v any) error {
 // Write encodes v and writes it as the entry of key with [fs.WriteAtomic],
 // creating the directories it needs. It first decodes the encoding and
 // compares it with v, and writes nothing when they differ ([ErrRoundTrip]);
-// the decode is skipped where it cannot differ (see ErrRoundTrip).
-// Without w, Write fails with [ErrForbidden].
+// an entry that holds the encoding already is left as it is. The observer
+// is told of the write ([EventWrite]) or of the unchanged entry
+// ([EventUnchanged]). Without w, Write fails with [ErrForbidden].
 func (s *Store) Write(key string, v any) error {
 	path, err := s.Path(key)
 	if err != nil {
@@ -297,7 +299,8 @@ func (s *Store) Write(key string, v any) error {
 	if err != nil {
 		return err
 	}
-	return s.write(path, data)
+	same, existed, _ := fs.SameContent(s.fsys, path, data)
+	return s.put(key, path, data, same, existed)
 }
 
 // Delete removes the entry of key. Deleting a missing entry is not an error.

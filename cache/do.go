@@ -302,22 +302,29 @@ func (s *Store) recordOver(key, path string, data, old []byte, known bool) (stor
 		// hold two copies of it in memory.
 		same, existed, _ = fs.SameContent(s.fsys, path, data)
 	}
+	err = s.put(key, path, data, same, existed)
+	if errors.Is(err, ErrUnavailable) {
+		s.notify(Event{Kind: EventUnavailable, Key: key, Path: path, Err: err})
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// put writes data as the entry of key at path, unless the entry holds
+// these bytes already (same), and tells the observer which it was; existed
+// says that the entry was there before.
+func (s *Store) put(key, path string, data []byte, same, existed bool) error {
 	if same {
 		// Rewriting equal bytes would only change the file's time and
 		// make every tool that watches the tree look at it again.
 		s.notify(Event{Kind: EventUnchanged, Key: key, Path: path})
-		return true, nil
+		return nil
 	}
-	err = s.write(path, data)
-	switch {
-	case errors.Is(err, ErrUnavailable):
-		s.notify(Event{Kind: EventUnavailable, Key: key, Path: path, Err: err})
-		return false, nil
-	case err != nil:
-		return false, err
+	if err := s.write(path, data); err != nil {
+		return err
 	}
 	s.notify(Event{Kind: EventWrite, Key: key, Path: path, Replaced: existed, Size: len(data)})
-	return true, nil
+	return nil
 }
 
 // readValue reads and decodes the entry of key at path, reporting the hit or

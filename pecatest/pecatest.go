@@ -538,11 +538,22 @@ func (c *call) record(got any) {
 		c.t.Errorf("%v", err)
 		return
 	}
-	if err := c.recordGolden(got); err != nil {
+	if err := c.store.Write(c.key, got); err != nil {
 		c.t.Errorf("pecatest: %s: %v", c.name, err)
 		return
 	}
-	c.t.Logf("pecatest: recorded %s in %s", c.name, c.path)
+	c.mu.Lock()
+	events := c.events
+	c.mu.Unlock()
+	c.tally(events)
+	for _, e := range events {
+		switch e.Kind {
+		case cache.EventWrite:
+			c.t.Logf("pecatest: recorded %s in %s", c.name, c.path)
+		case cache.EventUnchanged:
+			c.t.Logf("pecatest: %s already holds %s as it is recorded, and is left as it is", c.path, c.name)
+		}
+	}
 }
 
 // corruptCause returns the decoding error inside err, an ErrCorrupt error.

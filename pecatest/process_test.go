@@ -181,3 +181,24 @@ func TestLargeJSONHint(t *testing.T) {
 	Memo(small, "small", func() ([]int, error) { return make([]int, 10), nil }, WithFs(afero.NewMemMapFs()))
 	assert.Assert(t, !strings.Contains(small.logs[0], "MB of JSON"), small.logs[0])
 }
+
+// TestGoldenReRecordUnchanged: re-recording a Golden with ew writes nothing
+// when the recording holds the value already, and the log says so; a
+// changed value is written.
+func TestGoldenReRecordUnchanged(t *testing.T) {
+	clearAccess(t)
+	fsys := faultfs.NewCounting(afero.NewMemMapFs())
+	ft := &fakeT{name: "TestReRecord"}
+	Golden(ft, "report", "one\n", WithFs(fsys), WithAccess(cache.Regenerate))
+	assert.DeepEqual(t, ft.logs, []string{"pecatest: recorded TestReRecord/report in testdata/.pecapiku/TestReRecord/report.raw"})
+	before := len(fsys.Mutations())
+
+	ft = &fakeT{name: "TestReRecord"}
+	Golden(ft, "report", "one\n", WithFs(fsys), WithAccess(cache.Regenerate))
+	assert.DeepEqual(t, ft.logs, []string{"pecatest: testdata/.pecapiku/TestReRecord/report.raw already holds TestReRecord/report as it is recorded, and is left as it is"})
+	assert.Equal(t, len(fsys.Mutations()), before, "an unchanged recording was written: %v", fsys.Mutations()[before:])
+
+	ft = &fakeT{name: "TestReRecord"}
+	Golden(ft, "report", "two\n", WithFs(fsys), WithAccess(cache.Regenerate))
+	assert.DeepEqual(t, ft.logs, []string{"pecatest: recorded TestReRecord/report in testdata/.pecapiku/TestReRecord/report.raw"})
+}

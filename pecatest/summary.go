@@ -1,11 +1,8 @@
 package pecatest
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
-	iofs "io/fs"
 	"maps"
 	"os"
 	"os/exec"
@@ -13,8 +10,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-
-	"github.com/spf13/afero"
 
 	"github.com/pecapiku/pecapiku/cache"
 )
@@ -59,26 +54,6 @@ func noteRecorded(path string, replaced, written bool) {
 	default:
 		recorded.added[path] = true
 	}
-}
-
-// recordGolden writes got as the entry of c, a Golden's, unless the entry
-// holds its encoding already, and notes which it was for the summary.
-func (c *call) recordGolden(got any) error {
-	old, err := afero.ReadFile(c.set.fsys, c.path)
-	had := err == nil
-	if had {
-		if data, err := encodeFor(c.store.Codec(), c.key, got); err == nil && bytes.Equal(data, old) {
-			noteRecorded(c.path, true, false)
-			return nil
-		}
-	} else if !errors.Is(err, iofs.ErrNotExist) {
-		had = true // it is there, but unreadable: a write replaces it
-	}
-	if err := c.store.Write(c.key, got); err != nil {
-		return err
-	}
-	noteRecorded(c.path, had, true)
-	return nil
 }
 
 // summarize writes to w what the run recorded, when it recorded anything:
