@@ -68,10 +68,13 @@ const (
 	// EventUnchanged: the value was computed and the entry already held
 	// exactly its bytes, so nothing was written.
 	EventUnchanged
+	// EventMoved: the entry, read from Event.From, where an older version
+	// of pecapiku wrote it, was moved to Event.Path (see [Store.Path]).
+	EventMoved
 )
 
 // String returns the kind's name: "hit", "corrupt", "execute", "write",
-// "unavailable", "shared" or "unchanged".
+// "unavailable", "shared", "unchanged" or "moved".
 func (k EventKind) String() string {
 	switch k {
 	case EventHit:
@@ -88,6 +91,8 @@ func (k EventKind) String() string {
 		return "shared"
 	case EventUnchanged:
 		return "unchanged"
+	case EventMoved:
+		return "moved"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
@@ -101,18 +106,25 @@ type Event struct {
 	// Replaced reports, for EventWrite, whether the write replaced an
 	// entry that held other bytes (false: the entry is new).
 	Replaced bool
+	// From is, for EventHit, EventCorrupt and EventMoved, the file where
+	// an older version of pecapiku wrote the entry, when it was read there
+	// rather than at Path (see [Store.Path]).
+	From string
 }
 
 // Do returns the value stored under key in s, or computes it with fn, as the
 // store's [Access] allows:
 //
-//   - with r, an entry that decodes is returned and fn is not called;
+//   - with r, an entry that decodes is returned and fn is not called (one
+//     that an older version of pecapiku wrote elsewhere is read there, and
+//     with w moved to [Store.Path] of key);
 //   - a missing entry without e is an error wrapping [ErrNotCached];
 //   - an entry that cannot be decoded is an error wrapping [ErrCorrupt]
 //     without e, and is treated as missing with it;
 //   - otherwise fn is called; with w its value is encoded, checked to decode
 //     to an equal value ([ErrRoundTrip] if not) and written atomically to
-//     [Store.Path] of key;
+//     [Store.Path] of key, unless a name it would create differs only in
+//     case from one that is there ([ErrCaseConflict]);
 //   - a store that cannot be reached ([ErrUnavailable]) is an error without
 //     e; with e, fn is called and its value returned without being stored,
 //     and an [EventUnavailable] reports it.
@@ -205,12 +217,13 @@ func compute[T any](s *Store, key, path string, unavailable bool, fn func() (T, 
 			// Another caller, in this process or another, may have
 			// stored it since this one looked; a corrupt entry may have
 			// been rewritten.
-			if data, err := s.readFile(path); err == nil {
+			if data, from, err := s.readEntry(key, path); err == nil {
 				var stored T // not mine: a failed decode can leave part of a value
 				if err := s.decode(key, path, data, &stored); err == nil {
 					mine = stored
-					s.notify(Event{Kind: EventHit, Key: key, Path: path})
+					s.notify(Event{Kind: EventHit, Key: key, Path: path, From: from})
 					c.data, c.stored = data, true
+					c.err = s.moveFormer(key, path, from, data)
 					return
 				}
 			}
@@ -284,14 +297,14 @@ func (s *Store) writeShared(key, path string, data []byte, unavailable bool) err
 // holds exactly these bytes, and reports the write or the unchanged entry
 // to the observer. stored reports whether the entry now holds data.
 func (s *Store) record(key, path string, data []byte) (stored bool, err error) {
-	old, readErr := s.readFile(path)
+	old, readErr := s.readExact(key, path)
 	if readErr == nil && bytes.Equal(old, data) {
 		// Rewriting equal bytes would only change the file's time and
 		// make every tool that watches the tree look at it again.
 		s.notify(Event{Kind: EventUnchanged, Key: key, Path: path})
 		return true, nil
 	}
-	err = s.write(path, data)
+	err = s.writeEntry(key, path, data)
 	switch {
 	case errors.Is(err, ErrUnavailable):
 		s.notify(Event{Kind: EventUnavailable, Key: key, Path: path, Err: err})
@@ -307,19 +320,19 @@ func (s *Store) record(key, path string, data []byte) (stored bool, err error) {
 // the corruption to the observer.
 func readValue[T any](s *Store, key, path string) (T, error) {
 	var v T
-	data, err := s.readFile(path)
+	data, from, err := s.readEntry(key, path)
 	if err != nil {
 		return v, err
 	}
-	if err := s.decode(key, path, data, &v); err != nil {
+	if err := s.decode(key, readAt(path, from), data, &v); err != nil {
 		var corrupt *corruptError
 		if errors.As(err, &corrupt) {
-			s.notify(Event{Kind: EventCorrupt, Key: key, Path: path, Err: corrupt.err})
+			s.notify(Event{Kind: EventCorrupt, Key: key, Path: path, Err: corrupt.err, From: from})
 		}
 		return v, err
 	}
-	s.notify(Event{Kind: EventHit, Key: key, Path: path})
-	return v, nil
+	s.notify(Event{Kind: EventHit, Key: key, Path: path, From: from})
+	return v, s.moveFormer(key, path, from, data)
 }
 
 // corruptError is the decoding failure of the entry of key at path.
