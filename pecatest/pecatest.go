@@ -472,11 +472,13 @@ func newCallAt(t TB, name, sub, fn string, opts []Option, defaultCodec cache.Cod
 	if c.path, err = c.store.Path(c.key); err != nil {
 		return nil, fmt.Errorf("pecatest: %s of %s: %w", fn, c.name, err)
 	}
-	if formerKey == "" {
-		formerKey = c.key
+	if formerKey == "" && strings.Contains(c.path, "~") {
+		formerKey = c.key // a directory named like a file may have moved
 	}
-	if old, err := c.store.FormerPath(formerKey); err == nil && old != c.path {
-		c.former = old
+	if formerKey != "" {
+		if old, err := c.store.FormerPath(formerKey); err == nil && old != c.path {
+			c.former = old
+		}
 	}
 	c.track(location)
 	c.path, c.former = c.shown(c.path), c.shown(c.former)
