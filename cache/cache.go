@@ -714,10 +714,16 @@ func (s *Store) readFile(path string) ([]byte, error) {
 // [ErrCaseConflict].
 func (s *Store) readExact(key, path string) ([]byte, error) {
 	data, err := s.readFile(path)
-	if err == nil && s.ignoresCase(path) {
+	switch {
+	case err == nil && s.ignoresCase(path):
 		if err := s.checkCase(key, path); err != nil {
 			return nil, err
 		}
+	case errors.Is(err, fs.ErrIsDir):
+		// No directory of this version takes the name of an entry's
+		// file; older versions gave it to a subtest's directory.
+		return nil, fmt.Errorf("cache: %q: %w; it is a directory of an older version of pecapiku, which named the directory of a key (a subtest) like this entry's file: move the entries in it to this version's paths with: pecapiku migrate %s",
+			key, err, s.dir)
 	}
 	return data, err
 }

@@ -214,6 +214,28 @@ func (l Layout) Path(key string) (string, error) {
 	return strings.Join(segs, "/"), nil
 }
 
+// FromKeyPath returns the path in the layout of the file or directory that
+// [KeyPath] put at rel, a relative, "/"-separated path it returned (with or
+// without an extension): rel with each segment but the last that KeyPath
+// left as it is and that ends with one of the layout's extensions changed
+// as the layout changes it. Since KeyPath leaves such a segment as the key
+// had it, and changes every other segment as the layout does, the result
+// is the layout's path of the key KeyPath gave rel, without knowing the
+// key. It is how a store laid out by an older version of pecapiku is
+// moved to the layout of this one.
+func (l Layout) FromKeyPath(rel string) string {
+	if !l.fileNamedDir(rel) {
+		return rel
+	}
+	segs := strings.Split(rel, "/")
+	for i, s := range segs[:len(segs)-1] {
+		if kept(s) && l.fileName(s) {
+			segs[i] = hashed(s, s)
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
 // fileNamedDir reports whether a segment of key other than the last ends
 // with one of the layout's extensions.
 func (l Layout) fileNamedDir(key string) bool {

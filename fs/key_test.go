@@ -253,6 +253,9 @@ func FuzzLayout(f *testing.F) {
 		if a != b && pa == pb {
 			t.Fatalf("keys %q and %q both map to %q", a, b, pa)
 		}
+		if old, _ := fs.KeyPath(a); layout.FromKeyPath(old) != pa {
+			t.Fatalf("key %q: KeyPath %q moves to %q, not to the layout's %q", a, old, layout.FromKeyPath(old), pa)
+		}
 		dirs := strings.Split(pa, "/")
 		dirs = dirs[:len(dirs)-1]
 		for _, ext := range exts {
@@ -270,4 +273,23 @@ func FuzzLayout(f *testing.F) {
 func sum(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])[:12]
+}
+
+// TestLayoutFromKeyPath: the path KeyPath gave a key, moved to the layout,
+// is the layout's path of that key.
+func TestLayoutFromKeyPath(t *testing.T) {
+	layout := fs.NewLayout(".json", ".gob", ".raw")
+	for _, key := range []string{
+		"TestX/v", "TestX/config.json/v", "TestX/REPORT.RAW/v", "a.json/b.gob/c.raw",
+		"TestX/my config.json/v", "TestX/a b/config.json/v", "..", "x.json/../y",
+		strings.Repeat("x", 100) + ".json/v", "x.json~587cb980af76/v", "CON.json/v",
+	} {
+		old, err := fs.KeyPath(key)
+		assert.NilError(t, err)
+		want, err := layout.Path(key)
+		assert.NilError(t, err)
+		assert.Equal(t, layout.FromKeyPath(old), want, "key %q, old path %q", key, old)
+		assert.Equal(t, layout.FromKeyPath(old+".json"), want+".json", "key %q", key)
+		assert.Equal(t, layout.FromKeyPath(want), want, "the layout's own paths stay: key %q", key)
+	}
 }
