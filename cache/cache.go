@@ -722,8 +722,8 @@ func (s *Store) readExact(key, path string) ([]byte, error) {
 	case errors.Is(err, fs.ErrIsDir):
 		// No directory of this version takes the name of an entry's
 		// file; older versions gave it to a subtest's directory.
-		return nil, fmt.Errorf("cache: %q: %w; it is a directory of an older version of pecapiku, which named the directory of a key (a subtest) like this entry's file: move the entries in it to this version's paths with: pecapiku migrate %s",
-			key, err, s.dir)
+		return nil, fmt.Errorf("%w; no directory of this version of pecapiku has that name, but older versions gave it to a subtest named like the entry's file: move the entries in it to this version's paths with: pecapiku migrate %s",
+			err, s.dir)
 	}
 	return data, err
 }

@@ -128,7 +128,7 @@ func TestMigrateClearsTheWay(t *testing.T) {
 	store, err := cache.NewStore(dir, cache.WithFs(fsys), cache.WithAccess(cache.ReadExecuteWrite))
 	assert.NilError(t, err)
 	_, err = cache.Do(store, "TestX/config", value(t, ""))
-	assert.ErrorContains(t, err, `cache: "TestX/config": fs: read /pkg/testdata/.pecapiku/TestX/config.json: is a directory, not a file; it is a directory of an older version of pecapiku, which named the directory of a key (a subtest) like this entry's file: move the entries in it to this version's paths with: pecapiku migrate /pkg/testdata/.pecapiku`)
+	assert.ErrorContains(t, err, `fs: read /pkg/testdata/.pecapiku/TestX/config.json: is a directory, not a file; no directory of this version of pecapiku has that name, but older versions gave it to a subtest named like the entry's file: move the entries in it to this version's paths with: pecapiku migrate /pkg/testdata/.pecapiku`)
 	_, err = store.Migrate(false)
 	assert.NilError(t, err)
 	v, err := cache.Do(store, "TestX/config", value(t, "config"))
