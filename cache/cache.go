@@ -281,9 +281,10 @@ func (s *Store) Codec() Codec { return s.codec }
 // without hashing the directories named like files. When an entry's file
 // is missing and the one that [Store.FormerPath] gives it (or its former
 // key, see [WithFormerKeys]) exists, [Store.Read] and [Do] read that one
-// instead; with w, they then move it to Path, byte for byte, removing the
-// old file and the directories that leaves empty. [Store.Write] writes at
-// Path and removes the old file too, and [Store.Delete] removes both.
+// instead; with w, they then move it to Path, byte for byte and with its
+// modification time, removing the old file and the directories that leaves
+// empty. [Store.Write] writes at Path and removes the old file too, and
+// [Store.Delete] removes both.
 func (s *Store) Path(key string) (string, error) {
 	rel, err := s.layout.Path(key)
 	if err != nil {
@@ -779,6 +780,7 @@ func (s *Store) moveFormer(key, path, from string, data []byte) error {
 	if from == "" || !s.access.CanWrite() {
 		return nil
 	}
+	info, statErr := s.fsys.Stat(from)
 	err := s.writeEntry(key, path, data)
 	switch {
 	case errors.Is(err, ErrUnavailable):
@@ -786,8 +788,19 @@ func (s *Store) moveFormer(key, path, from string, data []byte) error {
 	case err != nil:
 		return fmt.Errorf("cache: %q: moving %s, where an older version of pecapiku wrote it, to %s: %w", key, from, path, err)
 	}
+	if statErr == nil {
+		s.keepTime(path, info)
+	}
 	s.notify(Event{Kind: EventMoved, Key: key, Path: path, From: from})
 	return nil
+}
+
+// keepTime gives the file path, an entry just moved, the modification time
+// of its old file, info: the entry was written then (which its age and
+// [MaxAge] count from), not when it moved. Where a filesystem cannot set
+// times, the entry keeps the time of the move.
+func (s *Store) keepTime(path string, info iofs.FileInfo) {
+	_ = s.fsys.Chtimes(path, info.ModTime(), info.ModTime())
 }
 
 // writeEntry writes data as the entry of key at path, its file, and then

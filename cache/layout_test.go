@@ -321,6 +321,8 @@ func TestFormerLayout(t *testing.T) {
 			})
 			t.Run("hit", func(t *testing.T) {
 				fsys, store, path, old, events := setup(t, cache.ReadExecuteWrite)
+				recordedAt := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+				assert.NilError(t, fsys.Chtimes(old, recordedAt, recordedAt))
 				v, err := cache.Do(store, key, value(t, ""))
 				assert.NilError(t, err)
 				assert.Equal(t, v, "recorded")
@@ -330,6 +332,9 @@ func TestFormerLayout(t *testing.T) {
 					{Kind: cache.EventMoved, Key: key, Path: path, From: old},
 				})
 				assert.Assert(t, exists(t, fsys, filepath.Dir(old)), "the directory holds another file")
+				info, err := fsys.Stat(path)
+				assert.NilError(t, err)
+				assert.Assert(t, info.ModTime().Equal(recordedAt), "moved, not written: %v", info.ModTime())
 				v, err = cache.Do(store, key, value(t, ""))
 				assert.NilError(t, err)
 				assert.Equal(t, v, "recorded")

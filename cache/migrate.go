@@ -20,8 +20,8 @@ type Move struct {
 // Migrate moves the entries of the store that an older version of
 // pecapiku laid out where this version does not look first, those below a
 // directory named like an entry's file (see [Store.Path]), to their paths,
-// byte for byte, and removes the old files and the directories they leave
-// empty. It returns the moves, in lexical order of the old files. With
+// byte for byte and with their modification times, and removes the old
+// files and the directories they leave empty. It returns the moves, in lexical order of the old files. With
 // dryRun it changes nothing and returns what it would move.
 //
 // Calls of [Do] and [Store.Read] find such entries without it, and move
@@ -81,6 +81,10 @@ func (s *Store) move(from, to string) error {
 	if err := s.Removable(from); err != nil {
 		return err
 	}
+	info, err := s.fsys.Stat(from)
+	if err != nil {
+		return err
+	}
 	data, err := s.readFile(from)
 	if err != nil {
 		return err
@@ -95,5 +99,6 @@ func (s *Store) move(from, to string) error {
 	if err != nil {
 		return err
 	}
+	s.keepTime(to, info)
 	return s.Remove(from)
 }

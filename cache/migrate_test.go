@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/spf13/afero"
 	"gotest.tools/v3/assert"
@@ -36,8 +37,10 @@ func TestMigrate(t *testing.T) {
 				"TestOld/x.json/.v.json.tmp-1":                 "{",
 				"TestOld/config.json~587cb980af76.json/v.json": "\"no name of pecapiku's\"\n",
 			}
+			recordedAt := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
 			for rel, content := range files {
 				writeOld(t, fsys, at(rel), content)
+				assert.NilError(t, fsys.Chtimes(at(rel), recordedAt, recordedAt))
 			}
 			store, err := cache.NewStore(dir, cache.WithFs(fsys), cache.WithAccess(cache.ReadExecuteWrite))
 			assert.NilError(t, err)
@@ -81,6 +84,9 @@ func TestMigrate(t *testing.T) {
 				assert.Assert(t, !exists(t, fsys, m.From))
 				data, err := afero.ReadFile(fsys, m.To)
 				assert.NilError(t, err)
+				info, err := fsys.Stat(m.To)
+				assert.NilError(t, err)
+				assert.Assert(t, info.ModTime().Equal(recordedAt), "%s keeps its time: %v", m.To, info.ModTime())
 				assert.Equal(t, string(data), files[filepath.ToSlash(must(filepath.Rel(dir, m.From)))])
 			}
 			for _, rel := range []string{"TestX/config.json/notes.txt", "TestBoth/config.json/v.json", "TestOld/my notes.json/v.json", "TestOld/x.json/.v.json.tmp-1", "TestPlain/v.json", "TestOld/config.json~587cb980af76.json/v.json"} {
