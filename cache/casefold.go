@@ -80,7 +80,14 @@ type dirNames struct {
 // lookup reports whether name is in d and returns a name of d that differs
 // from it only in case, "" if there is none. d.mu is held.
 func (d *dirNames) lookup(name string) (exact bool, twin string) {
-	names, ok := d.byFold[foldKey(name)]
+	var names string
+	var ok bool
+	var buf [maxLowered]byte
+	if b, ascii := lowerASCII(name, buf[:0]); ascii {
+		names, ok = d.byFold[string(b)] // the compiler does not copy b here
+	} else {
+		names, ok = d.byFold[foldKey(name)]
+	}
 	if !ok {
 		return false, ""
 	}
@@ -201,7 +208,12 @@ func (s *Store) names(dir string) *dirNames {
 // EntryID gives that of a file, without asking the system for the working
 // directory more than once per store.
 func (s *Store) dirID(dir string) EntryID {
-	if _, ok := s.base.(*afero.OsFs); ok && !filepath.IsAbs(dir) {
+	if _, ok := s.base.(*afero.OsFs); ok {
+		// The directories of a store are clean (see checkCase): only
+		// a relative one needs the working directory, once.
+		if filepath.IsAbs(dir) {
+			return EntryID{osDisk{}, dir}
+		}
 		if abs := s.absDir(); filepath.IsAbs(abs) {
 			if rel, ok := s.below(dir); ok {
 				return EntryID{osDisk{}, filepath.Join(abs, rel)}
@@ -232,12 +244,16 @@ func (s *Store) below(path string) (string, bool) {
 	if path == s.dir {
 		return ".", true
 	}
-	if s.dir != "." {
-		prefix := s.dir
-		if !strings.HasSuffix(prefix, string(filepath.Separator)) {
-			prefix += string(filepath.Separator)
+	if s.dir != "." && len(path) > len(s.dir) && strings.HasPrefix(path, s.dir) {
+		rel := path[len(s.dir):]
+		switch {
+		case strings.HasSuffix(s.dir, string(filepath.Separator)):
+		case rel[0] == filepath.Separator:
+			rel = rel[1:]
+		default:
+			rel = "" // another directory that begins with the same name
 		}
-		if rel, ok := strings.CutPrefix(path, prefix); ok && filepath.IsLocal(rel) {
+		if rel != "" && filepath.IsLocal(rel) {
 			return rel, true
 		}
 	}
@@ -332,6 +348,32 @@ func swapCase(name string) string {
 	return string(b)
 }
 
+// maxLowered is the length of the longest name that lowerASCII lowers: the
+// names pecapiku gives are at most fs.MaxSegment bytes and a hash, and an
+// extension.
+const maxLowered = 160
+
+// lowerASCII appends name in lower case, which is its fold key, to buf and
+// returns it, when name is ASCII and fits in buf, as the names pecapiku
+// gives do; with a buf on the caller's stack, the lookup of a name
+// allocates nothing.
+func lowerASCII(name string, buf []byte) ([]byte, bool) {
+	if len(name) > cap(buf) {
+		return nil, false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return nil, false
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		buf = append(buf, c)
+	}
+	return buf, true
+}
+
 // foldKey returns the key under which names that strings.EqualFold finds
 // equal are kept: each rune replaced by the representative of its case
 // folding orbit (see foldRune). Names of lower-case ASCII, as most names
@@ -390,27 +432,69 @@ func (s *Store) checkCase(key, path string) error {
 	if !ok {
 		return nil
 	}
-	dir := s.dir
-	for name := range strings.SplitSeq(rel, string(filepath.Separator)) {
-		d := s.names(dir)
-		if d == nil {
-			return nil
+	dir, names := s.dir, rel
+	if strings.HasSuffix(path, rel) {
+		// Each directory is a prefix of path: no path is built.
+		for start := len(path) - len(rel); start <= len(path); {
+			end := strings.IndexByte(path[start:], filepath.Separator)
+			if end < 0 {
+				end = len(path)
+			} else {
+				end += start
+			}
+			if err := s.checkName(key, path, dir, path[start:end]); err != errCaseGo {
+				return err
+			}
+			dir, start = path[:end], end+1
 		}
-		d.mu.Lock()
-		exact, twin := d.lookup(name)
-		if !exact {
-			exact, twin = s.confirm(d, dir, name, twin)
+		return nil
+	}
+	for name := range strings.SplitSeq(names, string(filepath.Separator)) {
+		if err := s.checkName(key, path, dir, name); err != errCaseGo {
+			return err
 		}
-		d.mu.Unlock()
-		switch {
-		case twin != "":
-			return s.caseError(key, path, dir, name, twin)
-		case !exact:
-			return nil
-		}
-		dir = filepath.Join(dir, name)
+		dir = joinName(dir, name)
 	}
 	return nil
+}
+
+// errCaseGo tells checkCase that a name is there, and to check the next.
+var errCaseGo = errors.New("next")
+
+// checkName checks name, in dir, for checkCase: errCaseGo when it is there
+// with its exact case, an ErrCaseConflict error when a name that differs
+// only in case is there instead, nil when neither is (or dir cannot be
+// listed).
+func (s *Store) checkName(key, path, dir, name string) error {
+	d := s.names(dir)
+	if d == nil {
+		return nil
+	}
+	d.mu.Lock()
+	exact, twin := d.lookup(name)
+	if !exact {
+		exact, twin = s.confirm(d, dir, name, twin)
+	}
+	d.mu.Unlock()
+	switch {
+	case twin != "":
+		return s.caseError(key, path, dir, name, twin)
+	case !exact:
+		return nil
+	}
+	return errCaseGo
+}
+
+// joinName returns the path of name, a plain file name, in dir, a clean
+// path: filepath.Join, without cleaning again what is clean.
+func joinName(dir, name string) string {
+	if dir == "." {
+		return name
+	}
+	if strings.HasSuffix(dir, string(filepath.Separator)) {
+		return dir + name
+	}
+	return dir + string(filepath.Separator) + name
 }
 
 // confirm checks on disk what d, the names of dir as the process knows
@@ -490,7 +574,7 @@ func (s *Store) reserveNames(key, path string) (release func(written bool), err 
 			made = append(made, reserved{d, dir, name})
 		}
 		d.mu.Unlock()
-		dir = filepath.Join(dir, name)
+		dir = joinName(dir, name)
 	}
 	return release, nil
 }
