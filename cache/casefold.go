@@ -310,15 +310,15 @@ func (s *Store) probeCase(path string) (insensitive, known bool) {
 			continue
 		}
 		dir := filepath.Join(append([]string{s.dir}, names[:i]...)...)
+		info, err := s.fsys.Stat(filepath.Join(dir, names[i]))
+		if err != nil {
+			return false, false // not there to ask with
+		}
 		swappedInfo, err := s.fsys.Stat(filepath.Join(dir, swapped))
 		switch {
 		case errors.Is(err, iofs.ErrNotExist):
 			return false, true
 		case err != nil:
-			return false, false
-		}
-		info, err := s.fsys.Stat(filepath.Join(dir, names[i]))
-		if err != nil {
 			return false, false
 		}
 		if _, ok := s.base.(*afero.OsFs); ok {

@@ -549,3 +549,17 @@ func (f foldFs) Chown(name string, uid, gid int) error { return f.Fs.Chown(f.rea
 func (f foldFs) Chtimes(name string, atime, mtime time.Time) error {
 	return f.Fs.Chtimes(f.real(name), atime, mtime)
 }
+
+// TestCaseProbeNeedsAFile: deleting a missing entry first, on a disk that
+// ignores case, does not make the store take the disk for one that
+// respects case, which would let it delete the file of another name.
+func TestCaseProbeNeedsAFile(t *testing.T) {
+	fsys := foldFs{afero.NewMemMapFs()}
+	writeOld(t, fsys, "/probe/TestX/Data.json", "\"Data\"\n")
+	store, err := cache.NewStore("/probe", cache.WithFs(fsys), cache.WithAccess(cache.ReadExecuteWrite))
+	assert.NilError(t, err)
+	assert.NilError(t, store.Delete("TestY/missing"))
+	assert.NilError(t, store.Delete("TestX/data"))
+	assert.Assert(t, exists(t, fsys, "/probe/TestX/Data.json"), "the file of Data is not data's")
+	assert.Assert(t, cache.IgnoresCase(store, ""))
+}
