@@ -6,6 +6,7 @@ import (
 	iofs "io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -146,7 +147,8 @@ func TestBadKeys(t *testing.T) {
 
 // TestKeysNeverShareAFile writes every bad key, and its variants that differ
 // only in what the mapping replaces, into one store: each reads back its
-// own value.
+// own value, or, when its file's path differs only in case from that of a
+// key written before it, is refused.
 func TestKeysNeverShareAFile(t *testing.T) {
 	store, err := cache.NewStore("/store", cache.WithFs(afero.NewMemMapFs()), cache.WithAccess(cache.ReadExecuteWrite))
 	assert.NilError(t, err)
@@ -157,17 +159,43 @@ func TestKeysNeverShareAFile(t *testing.T) {
 		}
 	}
 	written := map[string]bool{}
+	var paths []string
 	for _, k := range keys {
-		if !written[k] {
-			assert.NilError(t, store.Write(k, fmt.Sprintf("%q", k)))
-			written[k] = true
+		if written[k] {
+			continue
 		}
+		path, err := store.Path(k)
+		assert.NilError(t, err)
+		err = store.Write(k, fmt.Sprintf("%q", k))
+		if errors.Is(err, cache.ErrCaseConflict) {
+			assert.Assert(t, slices.ContainsFunc(paths, func(p string) bool { return sharesAFold(p, path) }),
+				"%q is refused, though no path differs from %s only in case: %v", k, path, err)
+			var got string
+			assert.Assert(t, errors.Is(store.Read(k, &got), iofs.ErrNotExist), "this disk respects case")
+			continue
+		}
+		assert.NilError(t, err)
+		written[k] = true
+		paths = append(paths, path)
 	}
+	assert.Assert(t, len(written) > len(keys)/2)
 	for k := range written {
 		var got string
 		assert.NilError(t, store.Read(k, &got))
 		assert.Equal(t, got, fmt.Sprintf("%q", k))
 	}
+}
+
+// sharesAFold reports whether the files a and b, or one of their
+// directories, have names that differ only in case.
+func sharesAFold(a, b string) bool {
+	as, bs := strings.Split(a, "/"), strings.Split(b, "/")
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		if as[i] != bs[i] {
+			return strings.EqualFold(as[i], bs[i])
+		}
+	}
+	return false
 }
 
 // TestBadAccess checks that no store is made with an invalid access, from an

@@ -14,6 +14,18 @@
 //	...
 //	words, err := cache.Do(store, "corpus/words", countWords)
 //
+// # Keys and files
+//
+// A key is a "/"-separated name; each of its segments but the last is a
+// directory of the store, the last its file (see [Store.Path]). The mapping
+// is one-to-one: two keys never share a file, no directory of one key ever
+// has the name of another key's file, and, since the disks of macOS and
+// Windows take two names that differ only in case for one file, a store
+// refuses to create a name that differs only in case from one already in
+// its directory ([ErrCaseConflict]), on every system. Entries written by
+// older versions of pecapiku, whose layout let a directory take the name
+// of a file, are still found, and moved with w.
+//
 // # Access
 //
 // An [Access] says what a run may do: r read the store, e execute the
@@ -82,9 +94,10 @@
 // like an entry. [Store.Unused] and [Store.Remove] refuse it with
 // [ErrNotOwned], naming the directory and how to mark it by hand.
 //
-// Within a store of its own, only the files whose names [fs.KeyPath] could
-// have given a key, with a codec's extension, count as entries; a
-// README.md, a "my notes.json" or a .gitattributes are never removed.
+// Within a store of its own, only the files whose names pecapiku could
+// have given a key (see [fs.IsKeySegment]), with a codec's extension, count
+// as entries; a README.md, a "my notes.json" or a .gitattributes are never
+// removed.
 // [Store.Unused] lists the entries that no call used, with the leftovers of
 // interrupted writes and stale locks: it is what pecatest.Run with
 // PECAPIKU_PRUNE=1 and the pecapiku command's prune both remove. No
@@ -99,6 +112,7 @@ import (
 	iofs "io/fs"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/afero"
@@ -114,9 +128,12 @@ type Store struct {
 	dir      string
 	access   Access
 	codec    Codec
+	layout   fs.Layout
+	former   func(key string) string
 	observer func(Event)
 	once     bool
 	maxSize  int64
+	cases    *storeCase // see casefold.go
 }
 
 // An Option configures a [Store].
@@ -126,6 +143,7 @@ type settings struct {
 	fsys     afero.Fs
 	access   Access
 	codec    Codec
+	former   func(key string) string
 	observer func(Event)
 	once     bool
 	maxSize  int64
@@ -142,10 +160,20 @@ func WithCodec(c Codec) Option { return func(s *settings) { s.codec = c } }
 // [afero.NewOsFs].
 func WithFs(fsys afero.Fs) Option { return func(s *settings) { s.fsys = fsys } }
 
+// WithFormerKeys tells the store that an older version of its caller
+// stored the entry of a key under another key: former(key), or key itself
+// when former returns "". An entry that is missing from its file is
+// looked for in the file that [Store.FormerPath] gives its former key, as
+// an older version of pecapiku laid it out; see [Store.Path] for what is
+// then read and moved.
+func WithFormerKeys(former func(key string) string) Option {
+	return func(s *settings) { s.former = former }
+}
+
 // WithObserver has f called with an [Event] for each thing [Do] and
 // [Store.Write] do: a hit, a corrupt entry, an execution, a write, an entry
-// left unchanged. f is called from the goroutine that
-// did it and must be safe for concurrent use.
+// left unchanged or moved. f is called from the goroutine that did it and
+// must be safe for concurrent use.
 func WithObserver(f func(Event)) Option { return func(s *settings) { s.observer = f } }
 
 // WithMaxSize sets the size in bytes of the largest entry the store reads;
@@ -214,9 +242,12 @@ func NewStore(dir string, opts ...Option) (*Store, error) {
 		dir:      filepath.Clean(dir),
 		access:   set.access,
 		codec:    set.codec,
+		layout:   layoutOf(set.codec),
+		former:   set.former,
 		observer: set.observer,
 		once:     set.once,
 		maxSize:  set.maxSize,
+		cases:    &storeCase{},
 	}
 	if !s.access.CanWrite() {
 		s.fsys = afero.NewReadOnlyFs(set.fsys)
@@ -234,34 +265,108 @@ func (s *Store) Access() Access { return s.access }
 func (s *Store) Codec() Codec { return s.codec }
 
 // Path returns the file that holds the entry of key: the store's directory
-// joined with [fs.KeyPath] of key and the codec's extension, so
-// "TestReport/dataset" is <dir>/TestReport/dataset.json under JSON. Keys made
-// of ASCII letters, digits, ".", "_", "-" and "/" are used as they are; others
-// are mapped to a safe, distinct name inside the directory.
+// joined with the path of key in the store's [fs.Layout] and the codec's
+// extension, so "TestReport/dataset" is <dir>/TestReport/dataset.json under
+// JSON. Keys made of ASCII letters, digits, ".", "_", "-" and "/" are used as
+// they are, but for a directory named like an entry's file: the segments of
+// a key but the last that end with the extension of a codec of this package
+// or of the store's, in any case, get a hash appended, so that the
+// directory of "TestX/config.json/v", config.json~587cb980af76, never
+// stands in the way of the file of "TestX/config", config.json. Other keys
+// are mapped to a safe, distinct name inside the directory (see
+// [fs.KeyPath]).
+//
+// # Entries of older versions
+//
+// Older versions of pecapiku laid every key out with [fs.KeyPath] alone,
+// without hashing the directories named like files. When an entry's file
+// is missing and the one that [Store.FormerPath] gives it (or its former
+// key, see [WithFormerKeys]) exists, [Store.Read] and [Do] read that one
+// instead; with w, they then move it to Path, byte for byte and with its
+// modification time, removing the old file and the directories that leaves
+// empty. [Store.Write] writes at Path and removes the old file too, and
+// [Store.Delete] removes both.
 func (s *Store) Path(key string) (string, error) {
+	rel, err := s.layout.Path(key)
+	if err != nil {
+		return "", fmt.Errorf("cache: %w", err)
+	}
+	return s.join(rel), nil
+}
+
+// FormerPath returns the file that held the entry of key in the layout of
+// older versions of pecapiku: the store's directory joined with
+// [fs.KeyPath] of key and the codec's extension. It differs from
+// [Store.Path] only for a key with a directory named like an entry's file.
+func (s *Store) FormerPath(key string) (string, error) {
 	rel, err := fs.KeyPath(key)
 	if err != nil {
 		return "", fmt.Errorf("cache: %w", err)
 	}
-	// s.dir is clean, and so is rel, whose segments KeyPath made plain
-	// names: filepath.Join would only clean them again (a twentieth of
-	// Memo's cost beyond the floor at 1 KB). Join remains for "." and for
-	// volume names (C: on Windows).
+	return s.join(rel), nil
+}
+
+// join returns the file of rel, a path that a layout gave a key.
+func (s *Store) join(rel string) string {
+	// s.dir is clean, and so is rel, whose segments the layout made
+	// plain names: filepath.Join would only clean them again (a
+	// twentieth of Memo's cost beyond the floor at 1 KB). Join remains
+	// for "." and for volume names (C: on Windows).
 	rel = filepath.FromSlash(rel)
 	switch {
 	case s.dir == "." || filepath.VolumeName(s.dir) != "":
-		return filepath.Join(s.dir, rel) + s.codec.Ext(), nil
+		return filepath.Join(s.dir, rel) + s.codec.Ext()
 	case strings.HasSuffix(s.dir, string(filepath.Separator)):
-		return s.dir + rel + s.codec.Ext(), nil
+		return s.dir + rel + s.codec.Ext()
 	}
-	return s.dir + string(filepath.Separator) + rel + s.codec.Ext(), nil
+	return s.dir + string(filepath.Separator) + rel + s.codec.Ext()
 }
 
-// Read decodes the entry of key into the value v points to.
+// formerFile returns the file in which an older version of pecapiku kept
+// the entry of key, whose file is path, and whether it is another file.
+func (s *Store) formerFile(key, path string) (string, bool) {
+	former := key
+	if s.former != nil {
+		if f := s.former(key); f != "" {
+			former = f
+		}
+	}
+	old, err := s.FormerPath(former)
+	return old, err == nil && old != path
+}
+
+// defaultLayout is the layout of a store of a codec of this package.
+var defaultLayout = newLayout()
+
+// layoutOf returns the layout of a store of codec c: no directory may end
+// with the extension of a codec of this package, nor with c's.
+func layoutOf(c Codec) fs.Layout {
+	for _, known := range codecs {
+		if c.Ext() == known.Ext() {
+			return defaultLayout
+		}
+	}
+	return newLayout(c.Ext())
+}
+
+// newLayout returns the layout in which no directory ends with the
+// extension of a codec of this package, nor with one of exts.
+func newLayout(exts ...string) fs.Layout {
+	for _, c := range codecs {
+		exts = append(exts, c.Ext())
+	}
+	return fs.NewLayout(exts...)
+}
+
+// Read decodes the entry of key into the value v points to. An entry that
+// an older version of pecapiku wrote elsewhere is read there, and with w
+// moved to its path (see [Store.Path]).
 //
 // A missing entry is an error that satisfies errors.Is(err, fs.ErrNotExist)
 // (io/fs's); one that cannot be decoded satisfies errors.Is(err,
-// ErrCorrupt). Without r, Read fails with [ErrForbidden].
+// ErrCorrupt); one whose name differs only in case from that of an entry
+// (or directory) that is there, [ErrCaseConflict]. Without r, Read fails
+// with [ErrForbidden].
 func (s *Store) Read(key string, v any) error {
 	path, err := s.Path(key)
 	if err != nil {
@@ -270,19 +375,26 @@ func (s *Store) Read(key string, v any) error {
 	if !s.access.CanRead() {
 		return s.forbidden("read", 'r', key, path)
 	}
-	data, err := s.readFile(path)
+	data, from, err := s.readEntry(key, path)
 	if err != nil {
 		return err
 	}
-	return s.decode(key, path, data, v)
+	if err := s.decode(key, readAt(path, from), data, v); err != nil {
+		return err
+	}
+	return s.moveFormer(key, path, from, data)
 }
 
 // Write encodes v and writes it as the entry of key with [fs.WriteAtomic],
-// creating the directories it needs. It first decodes the encoding and
-// compares it with v, and writes nothing when they differ ([ErrRoundTrip]);
-// an entry that holds the encoding already is left as it is. The observer
-// is told of the write ([EventWrite]) or of the unchanged entry
-// ([EventUnchanged]). Without w, Write fails with [ErrForbidden].
+// creating the directories it needs, and removes the file in which an
+// older version of pecapiku kept the entry, if any (see [Store.Path]). It
+// first decodes the encoding and compares it with v, and writes nothing
+// when they differ ([ErrRoundTrip]); an entry that holds the encoding
+// already is left as it is. The observer is told of the write
+// ([EventWrite]) or of the unchanged entry ([EventUnchanged]). A file or
+// directory it would create whose name differs only in case from one
+// already there is refused with [ErrCaseConflict]. Without w, Write fails
+// with [ErrForbidden].
 func (s *Store) Write(key string, v any) error {
 	path, err := s.Path(key)
 	if err != nil {
@@ -299,12 +411,15 @@ func (s *Store) Write(key string, v any) error {
 	if err != nil {
 		return err
 	}
-	same, existed, _ := fs.SameContent(s.fsys, path, data)
+	same, existed := s.holds(key, path, data)
 	return s.put(key, path, data, same, existed)
 }
 
-// Delete removes the entry of key. Deleting a missing entry is not an error.
-// Without w, Delete fails with [ErrForbidden].
+// Delete removes the entry of key, and the file in which an older version
+// of pecapiku kept it, if any (see [Store.Path]). Deleting a missing entry
+// is not an error, and an entry whose name differs only in case from the
+// key's is not the key's: it is left alone. Without w, Delete fails with
+// [ErrForbidden].
 func (s *Store) Delete(key string) error {
 	path, err := s.Path(key)
 	if err != nil {
@@ -313,12 +428,36 @@ func (s *Store) Delete(key string) error {
 	if !s.access.CanWrite() {
 		return s.forbidden("delete", 'w', key, path)
 	}
+	if err := s.removeEntryFile(path); err != nil {
+		return fmt.Errorf("cache: delete %q: %w", key, err)
+	}
+	if err := s.removeFormer(key, path); err != nil {
+		return fmt.Errorf("cache: delete %q: %w", key, err)
+	}
+	return nil
+}
+
+// removeEntryFile removes the entry file at path, when it is there with
+// its exact name, and the directories that leaves empty below the store's
+// directory.
+func (s *Store) removeEntryFile(path string) error {
 	if err := fs.CheckUnder(s.fsys, s.dir, path); err != nil {
-		return fmt.Errorf("cache: delete %q: %w", key, err)
+		return err
 	}
-	if err := s.fsys.Remove(path); err != nil && !errors.Is(err, iofs.ErrNotExist) {
-		return fmt.Errorf("cache: delete %q: %w", key, err)
+	if s.ignoresCase(path) {
+		if err := s.checkCase("", path); errors.Is(err, ErrCaseConflict) {
+			return nil // the file of another name
+		}
 	}
+	err := s.fsys.Remove(path)
+	switch {
+	case errors.Is(err, iofs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	}
+	s.forgetName(path)
+	s.removeEmptyDirs(path)
 	return nil
 }
 
@@ -512,9 +651,9 @@ func (s *Store) Removable(path string) error {
 //
 // It removes only what the store can show it wrote: a regular file, inside
 // the store's directory and reached through no symbolic link below it (see
-// [fs.CheckUnder]), whose name pecapiku gives an entry (a name [fs.KeyPath]
-// produces, with a codec's extension), a temporary file of such an entry or
-// its lock, in a store whose directory pecapiku created (see
+// [fs.CheckUnder]), whose name pecapiku gives an entry (names of
+// [fs.IsKeySegment], with a codec's extension), a temporary file of such an
+// entry or its lock, in a store whose directory pecapiku created (see
 // [Store.Owned]; else the error wraps [ErrNotOwned]). Anything else is
 // refused, and so is everything without w ([ErrForbidden]).
 func (s *Store) Remove(path string) error {
@@ -524,6 +663,14 @@ func (s *Store) Remove(path string) error {
 	if err := s.fsys.Remove(path); err != nil {
 		return fmt.Errorf("cache: remove %s: %w", path, err)
 	}
+	s.forgetName(path)
+	s.removeEmptyDirs(path)
+	return nil
+}
+
+// removeEmptyDirs removes each directory above path, a file just removed,
+// that is left empty, up to but not including the store's directory.
+func (s *Store) removeEmptyDirs(path string) {
 	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
 		if rel, err := filepath.Rel(s.dir, dir); err != nil || rel == "." || !filepath.IsLocal(rel) {
 			break
@@ -534,8 +681,8 @@ func (s *Store) Remove(path string) error {
 		if err := s.fsys.Remove(dir); err != nil {
 			break // a directory someone else just filled is not an error
 		}
+		s.forgetName(dir)
 	}
-	return nil
 }
 
 // emptyDir reports whether dir holds no file. It reads one name, not the
@@ -569,6 +716,140 @@ func (s *Store) readFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("cache: %w; if the entry is meant to be that large, raise the limit with cache.WithMaxSize", err)
 	}
 	return data, err
+}
+
+// readExact returns the content of the entry file at path, the file of
+// key: when the filesystem ignores case, only when each name of path is
+// there with its exact case, and otherwise an error wrapping
+// [ErrCaseConflict].
+func (s *Store) readExact(key, path string) ([]byte, error) {
+	data, err := s.readFile(path)
+	switch {
+	case err == nil && s.ignoresCase(path):
+		if err := s.checkCase(key, path); err != nil {
+			return nil, err
+		}
+	case errors.Is(err, fs.ErrIsDir):
+		// No directory of this version takes the name of an entry's
+		// file; older versions gave it to a subtest's directory.
+		return nil, fmt.Errorf("%w; no directory of this version of pecapiku has that name, but older versions gave it to a subtest named like the entry's file: move the entries in it to this version's paths with: pecapiku migrate %s",
+			err, s.dir)
+	}
+	return data, err
+}
+
+// readEntry returns the content of the entry of key, whose file is path,
+// and from: "" when it was read at path, or the file in which an older
+// version of pecapiku kept it (see [Store.Path]), where it was read
+// instead since path does not exist.
+func (s *Store) readEntry(key, path string) (data []byte, from string, err error) {
+	data, err = s.readExact(key, path)
+	if err == nil || !errors.Is(err, iofs.ErrNotExist) {
+		return data, "", err
+	}
+	old, ok := s.formerFile(key, path)
+	if !ok {
+		return nil, "", err
+	}
+	data, oldErr := s.readFile(old)
+	if oldErr == nil && s.ignoresCase(old) && s.checkCase(key, old) != nil {
+		oldErr = iofs.ErrNotExist // the file of another name
+	}
+	switch {
+	case oldErr == nil:
+		return data, old, nil
+	case !absent(oldErr):
+		return nil, "", oldErr
+	}
+	// Another call may have moved it since path was read.
+	data, err = s.readExact(key, path)
+	return data, "", err
+}
+
+// absent reports whether err says that a file is not there: it does not
+// exist, or one of its directories is a file (an entry's, in the layout of
+// this version).
+func absent(err error) bool {
+	return errors.Is(err, iofs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}
+
+// readAt returns the file that readEntry read for path: from, or path
+// when from is "".
+func readAt(path, from string) string {
+	if from != "" {
+		return from
+	}
+	return path
+}
+
+// moveFormer writes data, the entry of key read at from, the file of an
+// older layout (nothing to do when from is ""), to path, its file, and
+// removes from, when the store's access has w.
+func (s *Store) moveFormer(key, path, from string, data []byte) error {
+	if from == "" || !s.access.CanWrite() {
+		return nil
+	}
+	info, statErr := s.fsys.Stat(from)
+	err := s.writeEntry(key, path, data)
+	switch {
+	case errors.Is(err, ErrUnavailable):
+		return nil // moved by a later call
+	case err != nil:
+		return fmt.Errorf("cache: %q: moving %s, where an older version of pecapiku wrote it, to %s: %w", key, from, path, err)
+	}
+	if statErr == nil {
+		s.keepTime(path, info)
+	}
+	s.notify(Event{Kind: EventMoved, Key: key, Path: path, From: from})
+	return nil
+}
+
+// keepTime gives the file path, an entry just moved, the modification time
+// of its old file, info: the entry was written then (which its age and
+// [MaxAge] count from), not when it moved. Where a filesystem cannot set
+// times, the entry keeps the time of the move.
+func (s *Store) keepTime(path string, info iofs.FileInfo) {
+	_ = s.fsys.Chtimes(path, info.ModTime(), info.ModTime())
+}
+
+// writeEntry writes data as the entry of key at path, its file, and then
+// removes the file in which an older version of pecapiku kept it. Before
+// writing, it checks that no name it creates differs only in case from
+// one that is there.
+func (s *Store) writeEntry(key, path string, data []byte) error {
+	release, err := s.reserveNames(key, path)
+	if err != nil {
+		return err
+	}
+	err = s.write(path, data)
+	release(err == nil)
+	if err != nil {
+		return err
+	}
+	if err := s.removeFormer(key, path); err != nil {
+		return fmt.Errorf("cache: %q: wrote %s, but %w", key, path, err)
+	}
+	return nil
+}
+
+// removeFormer removes the file in which an older version of pecapiku kept
+// the entry of key, whose file is path, if it is there: a regular file
+// (or a link), with its exact name, reached through no link below the
+// store's directory. Anything else at its path is not the entry's, and is
+// left alone.
+func (s *Store) removeFormer(key, path string) error {
+	old, ok := s.formerFile(key, path)
+	if !ok {
+		return nil
+	}
+	info, err := lstat(s.fsys, old)
+	if err != nil || !info.Mode().IsRegular() && info.Mode()&iofs.ModeSymlink == 0 {
+		return nil
+	}
+	if err := s.removeEntryFile(old); err != nil {
+		return fmt.Errorf("could not remove %s, where an older version of pecapiku wrote the entry: %w; remove it by hand", old, err)
+	}
+	return nil
 }
 
 // codecOf returns the codec whose extension path has, the store's own first.

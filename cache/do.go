@@ -67,10 +67,13 @@ const (
 	// EventUnchanged: the value was computed and the entry already held
 	// exactly its bytes, so nothing was written.
 	EventUnchanged
+	// EventMoved: the entry, read from Event.From, where an older version
+	// of pecapiku wrote it, was moved to Event.Path (see [Store.Path]).
+	EventMoved
 )
 
 // String returns the kind's name: "hit", "corrupt", "execute", "write",
-// "unavailable", "shared" or "unchanged".
+// "unavailable", "shared", "unchanged" or "moved".
 func (k EventKind) String() string {
 	switch k {
 	case EventHit:
@@ -87,6 +90,8 @@ func (k EventKind) String() string {
 		return "shared"
 	case EventUnchanged:
 		return "unchanged"
+	case EventMoved:
+		return "moved"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
@@ -102,18 +107,25 @@ type Event struct {
 	Replaced bool
 	// Size is, for EventWrite, the number of bytes written.
 	Size int
+	// From is, for EventHit, EventCorrupt and EventMoved, the file where
+	// an older version of pecapiku wrote the entry, when it was read there
+	// rather than at Path (see [Store.Path]).
+	From string
 }
 
 // Do returns the value stored under key in s, or computes it with fn, as the
 // store's [Access] allows:
 //
-//   - with r, an entry that decodes is returned and fn is not called;
+//   - with r, an entry that decodes is returned and fn is not called (one
+//     that an older version of pecapiku wrote elsewhere is read there, and
+//     with w moved to [Store.Path] of key);
 //   - a missing entry without e is an error wrapping [ErrNotCached];
 //   - an entry that cannot be decoded is an error wrapping [ErrCorrupt]
 //     without e, and is treated as missing with it;
 //   - otherwise fn is called; with w its value is encoded, checked to decode
 //     to an equal value ([ErrRoundTrip] if not) and written atomically to
-//     [Store.Path] of key;
+//     [Store.Path] of key, unless a name it would create differs only in
+//     case from one that is there ([ErrCaseConflict]);
 //   - a store that cannot be reached ([ErrUnavailable]) is an error without
 //     e; with e, fn is called and its value returned without being stored,
 //     and an [EventUnavailable] reports it.
@@ -208,17 +220,20 @@ func compute[T any](s *Store, key, path string, unavailable bool, fn func() (T, 
 			// Another caller, in this process or another, may have
 			// stored it since this one looked; a corrupt entry may have
 			// been rewritten.
-			data, err := s.readFile(path)
+			data, from, err := s.readEntry(key, path)
 			if err == nil {
 				var stored T // not mine: a failed decode can leave part of a value
 				if err := s.decode(key, path, data, &stored); err == nil {
 					mine = stored
-					s.notify(Event{Kind: EventHit, Key: key, Path: path})
+					s.notify(Event{Kind: EventHit, Key: key, Path: path, From: from})
 					c.data, c.stored = data, true
+					c.err = s.moveFormer(key, path, from, data)
 					return
 				}
 			}
-			old, known = data, err == nil || errors.Is(err, iofs.ErrNotExist)
+			// What path holds, known when it was read there (not at an
+			// older layout's file).
+			old, known = data, from == "" && (err == nil || errors.Is(err, iofs.ErrNotExist))
 		}
 		if s.once {
 			// An earlier call may have finished computing it since this
@@ -293,14 +308,12 @@ func (s *Store) record(key, path string, data []byte) (stored bool, err error) {
 }
 
 // recordOver is record when the entry's bytes are known to be old (nil:
-// missing) because the caller just read them; with known false it reads
-// them itself.
+// missing) because the caller just read them at path; with known false it
+// reads them itself.
 func (s *Store) recordOver(key, path string, data, old []byte, known bool) (stored bool, err error) {
 	existed, same := old != nil, old != nil && bytes.Equal(old, data)
 	if !known {
-		// Compared a piece at a time: re-recording a large entry must not
-		// hold two copies of it in memory.
-		same, existed, _ = fs.SameContent(s.fsys, path, data)
+		same, existed = s.holds(key, path, data)
 	}
 	err = s.put(key, path, data, same, existed)
 	if errors.Is(err, ErrUnavailable) {
@@ -310,9 +323,22 @@ func (s *Store) recordOver(key, path string, data, old []byte, known bool) (stor
 	return err == nil, err
 }
 
-// put writes data as the entry of key at path, unless the entry holds
-// these bytes already (same), and tells the observer which it was; existed
-// says that the entry was there before.
+// holds reports whether the entry of key, whose file is path, holds data,
+// and whether it exists. It compares a piece at a time: re-recording a
+// large entry must not hold two copies of it in memory. On a disk that
+// ignores case, a file of another case is not this entry's (writeEntry
+// refuses it).
+func (s *Store) holds(key, path string, data []byte) (same, exists bool) {
+	if s.ignoresCase(path) && s.checkCase(key, path) != nil {
+		return false, false
+	}
+	same, exists, _ = fs.SameContent(s.fsys, path, data)
+	return same, exists
+}
+
+// put writes data as the entry of key at path (see writeEntry), unless
+// the entry holds these bytes already (same), and tells the observer which
+// it was; existed says that the entry was there before.
 func (s *Store) put(key, path string, data []byte, same, existed bool) error {
 	if same {
 		// Rewriting equal bytes would only change the file's time and
@@ -320,7 +346,7 @@ func (s *Store) put(key, path string, data []byte, same, existed bool) error {
 		s.notify(Event{Kind: EventUnchanged, Key: key, Path: path})
 		return nil
 	}
-	if err := s.write(path, data); err != nil {
+	if err := s.writeEntry(key, path, data); err != nil {
 		return err
 	}
 	s.notify(Event{Kind: EventWrite, Key: key, Path: path, Replaced: existed, Size: len(data)})
@@ -331,19 +357,19 @@ func (s *Store) put(key, path string, data []byte, same, existed bool) error {
 // the corruption to the observer.
 func readValue[T any](s *Store, key, path string) (T, error) {
 	var v T
-	data, err := s.readFile(path)
+	data, from, err := s.readEntry(key, path)
 	if err != nil {
 		return v, err
 	}
-	if err := s.decode(key, path, data, &v); err != nil {
+	if err := s.decode(key, readAt(path, from), data, &v); err != nil {
 		var corrupt *corruptError
 		if errors.As(err, &corrupt) {
-			s.notify(Event{Kind: EventCorrupt, Key: key, Path: path, Err: corrupt.err})
+			s.notify(Event{Kind: EventCorrupt, Key: key, Path: path, Err: corrupt.err, From: from})
 		}
 		return v, err
 	}
-	s.notify(Event{Kind: EventHit, Key: key, Path: path})
-	return v, nil
+	s.notify(Event{Kind: EventHit, Key: key, Path: path, From: from})
+	return v, s.moveFormer(key, path, from, data)
 }
 
 // corruptError is the decoding failure of the entry of key at path.

@@ -18,3 +18,16 @@ func Waiting(s *Store, key string) int {
 	}
 	return 0
 }
+
+// IgnoresCase reports whether s finds that its filesystem ignores case,
+// asking with the file or directory path.
+func IgnoresCase(s *Store, path string) bool { return s.ignoresCase(path) }
+
+// AssumeIgnoresCase makes the stores of s's directory, in this process,
+// check every read as on a filesystem that ignores case: for measuring that
+// path on a disk that respects case.
+func AssumeIgnoresCase(s *Store) {
+	b := true
+	caseRoots.Store(s.dirID(s.dir), b)
+	s.cases.insensitive.Store(&b)
+}

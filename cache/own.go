@@ -140,7 +140,8 @@ const (
 
 // kindOf returns what the file at rel, a path relative to the store's
 // directory, is by its name: an entry's file when every directory of it is
-// a segment that [fs.KeyPath] may produce and its name is such a segment
+// a segment that pecapiku gives a key (see [fs.IsKeySegment]; the files of
+// older layouts are entries too) and its name is such a segment
 // followed by the extension of a codec the store knows; a temporary file
 // or a lock of such an entry, or of the marker; or else a foreign file.
 func (s *Store) kindOf(rel string) fileKind {
@@ -151,7 +152,7 @@ func (s *Store) kindOf(rel string) fileKind {
 	}
 	if dir != "" {
 		for _, seg := range strings.Split(dir, "/") {
-			if !keySegment(seg) {
+			if !fs.IsKeySegment(seg) {
 				return foreignFile
 			}
 		}
@@ -173,38 +174,10 @@ func (s *Store) kindOf(rel string) fileKind {
 }
 
 // entryName reports whether name, a base name, is the file of a key: a
-// segment that [fs.KeyPath] may produce and the extension of a codec.
+// segment that pecapiku gives a key and the extension of a codec.
 func (s *Store) entryName(name string) bool {
 	c := s.codecOf(name)
-	return c != nil && keySegment(strings.TrimSuffix(name, c.Ext()))
-}
-
-// keySegment reports whether seg is a segment that [fs.KeyPath] may
-// produce: one it leaves as it is (ASCII letters, digits, ".", "_" and "-",
-// not beginning with "." and not ending with one, a Windows device name
-// excepted), or a changed one, a non-empty run of those characters not
-// beginning with "." followed by "~" and 12 lowercase hex digits. It
-// follows KeyPath's documented rules; KeyPath itself is the check for the
-// first form.
-func keySegment(seg string) bool {
-	if p, err := fs.KeyPath(seg); err == nil && p == seg {
-		return true
-	}
-	stem, hash, ok := strings.Cut(seg, "~")
-	if !ok || stem == "" || len(stem) > fs.MaxSegment || stem[0] == '.' || len(hash) != 12 {
-		return false
-	}
-	for _, c := range []byte(stem) {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	for _, c := range []byte(hash) {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
+	return c != nil && fs.IsKeySegment(strings.TrimSuffix(name, c.Ext()))
 }
 
 // Unused is what a store holds that no call needs, as [Store.Unused] finds

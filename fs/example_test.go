@@ -46,3 +46,23 @@ func ExampleWriteAtomic() {
 	// <nil>
 	// true fs: read /store/TestReport/missing.json: file does not exist
 }
+
+func ExampleLayout() {
+	layout := fs.NewLayout(".json", ".gob", ".raw")
+	for _, key := range []string{
+		"TestReport/config",
+		"TestReport/config.json/v",
+		"TestReport/Report.RAW/v",
+		"TestReport/with spaces",
+	} {
+		p, _ := layout.Path(key)
+		fmt.Println(p)
+	}
+	fmt.Println(fs.IsKeySegment("config.json~587cb980af76"), fs.IsKeySegment("my notes"))
+	// Output:
+	// TestReport/config
+	// TestReport/config.json~587cb980af76/v
+	// TestReport/Report.RAW~d3ac9b70ce47/v
+	// TestReport/with_spaces~ad7b4040fdfb
+	// true false
+}

@@ -22,7 +22,10 @@
 // A key is a "/"-separated name such as "TestReport/dataset". [KeyPath] turns
 // each segment into a file-name-safe form and appends a short hash of the
 // original segment to every segment it had to change, so that two different
-// keys never share a file and no key reaches outside the root.
+// keys never share a file and no key reaches outside the root. A [Layout]
+// does the same and also hashes every directory named like an entry's file,
+// so that a directory never stands where a file must go; [IsKeySegment]
+// tells the names they give from all others.
 //
 // # Symbolic links
 //

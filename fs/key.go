@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -43,9 +44,16 @@ var ErrInvalidKey = errors.New("invalid key")
 // never leaves the directory it is joined to. The only key KeyPath refuses is
 // the empty key.
 //
-// Filesystems that ignore case (the defaults on macOS and Windows) see
-// "TestA/x" and "TestA/X" as one file; KeyPath keeps case as it is, so avoid
-// keys that differ only in case there.
+// KeyPath keeps case as it is: filesystems that ignore case (the defaults
+// on macOS and Windows) see "TestA/x" and "TestA/X" as one file, which is
+// why a store refuses the second of two names that differ only in case
+// (see package cache).
+//
+// A store's files are KeyPath's paths with a file extension appended, which
+// [Layout] does with one more rule, so that no directory ever takes the name
+// of an entry's file. KeyPath is the layout of the stores of older versions
+// of pecapiku, and of every key none of whose directories is named like a
+// file.
 func KeyPath(key string) (string, error) {
 	if key == "" {
 		return "", fmt.Errorf("fs: %w: the key is empty", ErrInvalidKey)
@@ -65,29 +73,36 @@ func segment(s string) string {
 	if kept(s) {
 		return s
 	}
+	out := safeForm(s)
+	if out != s || strings.HasSuffix(out, ".") || windowsDevice(out) || len(out) > MaxSegment {
+		return hashed(out, s)
+	}
+	return out
+}
+
+// safeForm returns s with every character that safe refuses, every byte that
+// is not valid UTF-8 and a leading "." replaced by "_"; "_" for an empty s.
+func safeForm(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
-	changed := s == ""
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if safe(r) && !(i == 0 && r == '.') {
-			b.WriteRune(r)
-		} else {
+		if !safe(r) || i == 0 && r == '.' { // utf8.RuneError, for a byte that is not UTF-8, is not safe
 			b.WriteByte('_')
-			changed = true
+		} else {
+			b.WriteRune(r)
 		}
 		i += size
 	}
-	out := b.String()
-	if out == "" {
-		out = "_"
+	if b.Len() == 0 {
+		return "_"
 	}
-	if strings.HasSuffix(out, ".") || windowsDevice(out) || len(out) > MaxSegment {
-		changed = true
-	}
-	if !changed {
-		return out
-	}
+	return b.String()
+}
+
+// hashed returns the changed form of the segment s, whose safe form is
+// out: out cut to MaxSegment bytes, "~" and the hash of s.
+func hashed(out, s string) string {
 	if len(out) > MaxSegment {
 		out = out[:MaxSegment]
 	}
@@ -147,4 +162,134 @@ func windowsDevice(name string) bool {
 		return (prefix == "COM" || prefix == "LPT") && '0' <= stem[3] && stem[3] <= '9'
 	}
 	return false
+}
+
+// A Layout maps keys to the paths of their files in a directory whose
+// entries' files have the extensions it is given, such as ".json" and
+// ".gob": one file per key, and no directory with the name of a file.
+//
+// Its path of a key is that of [KeyPath], with one more rule: a segment
+// other than the last that ends with one of the extensions, in any case,
+// counts as changed, and gets "~" and the 12-digit hex SHA-256 of its
+// original text appended. So the file of key "TestX/config", config.json
+// with the extension ".json", never stands in the way of the directory
+// of key "TestX/config.json/v" (config.json~587cb980af76), on a
+// filesystem that ignores case too. Every other key has KeyPath's path.
+type Layout struct {
+	exts []string // lower case, each once
+}
+
+// NewLayout returns the layout of a directory whose entries' files have the
+// extensions exts, each with its dot (".json"). Extensions are compared
+// without regard to case.
+func NewLayout(exts ...string) Layout {
+	var l Layout
+	for _, ext := range exts {
+		ext = strings.ToLower(ext)
+		if ext != "" && !slices.Contains(l.exts, ext) {
+			l.exts = append(l.exts, ext)
+		}
+	}
+	return l
+}
+
+// Path returns the relative, "/"-separated path of key in the layout,
+// without an extension: the caller appends that of the entry's file. It
+// refuses only the empty key, as KeyPath does.
+func (l Layout) Path(key string) (string, error) {
+	if key == "" {
+		return "", fmt.Errorf("fs: %w: the key is empty", ErrInvalidKey)
+	}
+	if allKept(key) && !l.fileNamedDir(key) {
+		return key, nil
+	}
+	segs := strings.Split(key, "/")
+	for i, s := range segs {
+		if i < len(segs)-1 && l.fileName(s) {
+			segs[i] = hashed(safeForm(s), s)
+			continue
+		}
+		segs[i] = segment(s)
+	}
+	return strings.Join(segs, "/"), nil
+}
+
+// FromKeyPath returns the path in the layout of the file or directory that
+// [KeyPath] put at rel, a relative, "/"-separated path it returned (with or
+// without an extension): rel with each segment but the last that KeyPath
+// left as it is and that ends with one of the layout's extensions changed
+// as the layout changes it. Since KeyPath leaves such a segment as the key
+// had it, and changes every other segment as the layout does, the result
+// is the layout's path of the key KeyPath gave rel, without knowing the
+// key. It is how a store laid out by an older version of pecapiku is
+// moved to the layout of this one.
+func (l Layout) FromKeyPath(rel string) string {
+	if !l.fileNamedDir(rel) {
+		return rel
+	}
+	segs := strings.Split(rel, "/")
+	for i, s := range segs[:len(segs)-1] {
+		if kept(s) && l.fileName(s) {
+			segs[i] = hashed(s, s)
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+// fileNamedDir reports whether a segment of key other than the last ends
+// with one of the layout's extensions.
+func (l Layout) fileNamedDir(key string) bool {
+	if len(l.exts) == 0 {
+		return false
+	}
+	for {
+		seg, rest, more := strings.Cut(key, "/")
+		if !more {
+			return false
+		}
+		if l.fileName(seg) {
+			return true
+		}
+		key = rest
+	}
+}
+
+// fileName reports whether name ends with one of the layout's extensions,
+// without regard to case.
+func (l Layout) fileName(name string) bool {
+	for _, ext := range l.exts {
+		if len(name) >= len(ext) && strings.EqualFold(name[len(name)-len(ext):], ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsKeySegment reports whether seg is a segment that [KeyPath] or a
+// [Layout] may produce: one they leave as it is (ASCII letters, digits, ".",
+// "_" and "-", neither beginning nor ending with ".", not a Windows device
+// name, at most [MaxSegment] bytes), or a changed one, a non-empty run of
+// those characters, not beginning with ".", of at most MaxSegment bytes,
+// followed by "~" and 12 lowercase hex digits. Every directory and every
+// file name (without its extension) that pecapiku gives a key in a store is
+// one, in this version's layout and in older ones.
+func IsKeySegment(seg string) bool {
+	if kept(seg) {
+		return true
+	}
+	stem, sum, ok := strings.Cut(seg, "~")
+	if !ok || stem == "" || len(stem) > MaxSegment || stem[0] == '.' || len(sum) != hashLen {
+		return false
+	}
+	for i := 0; i < len(stem); i++ {
+		if c := stem[i]; c >= utf8.RuneSelf || !safe(rune(c)) {
+			return false
+		}
+	}
+	for i := 0; i < len(sum); i++ {
+		if c := sum[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

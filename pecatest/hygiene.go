@@ -115,38 +115,44 @@ func (c *call) track(location string) {
 	if usedFile == "" && !runRecords.Load() {
 		return
 	}
-	var store, entry string
-	var shared *sharedStore
-	switch {
-	case c.set.fsys == osFs:
-		var err1, err2 error
-		store, err1 = c.abs(c.set.dir)
-		entry, err2 = c.abs(c.path)
-		if err1 != nil || err2 != nil {
+	// The file in which an older version of pecapiku kept the entry is
+	// in use too, while the store reads it there.
+	files := []string{c.path}
+	if c.former != "" {
+		files = append(files, c.former)
+	}
+	for _, file := range files {
+		var store, entry string
+		var shared *sharedStore
+		switch {
+		case c.set.fsys == osFs:
+			var err1, err2 error
+			store, err1 = c.abs(c.set.dir)
+			entry, err2 = c.abs(file)
+			if err1 != nil || err2 != nil {
+				return
+			}
+		case location != "":
+			shared = &sharedStore{fsys: c.set.fsys, dir: c.set.dir, location: location}
+			store, entry = shared.url(c.set.dir), shared.url(file)
+		default:
 			return
 		}
-	case location != "":
-		shared = &sharedStore{fsys: c.set.fsys, dir: c.set.dir, location: location}
-		store, entry = shared.url(c.set.dir), shared.url(c.path)
-	default:
-		return
-	}
-	usage.Lock()
-	usage.tests[topLevel(c.t.Name())] = true
-	seen := usage.entries[entry]
-	if shared != nil {
-		usage.remote[store] = *shared
-	} else {
-		usage.stores[store] = true
-	}
-	usage.entries[entry] = true
-	usage.Unlock()
-	if seen {
-		return
-	}
-	if usedFile != "" {
+		usage.Lock()
+		usage.tests[topLevel(c.t.Name())] = true
+		seen := usage.entries[entry]
+		if shared != nil {
+			usage.remote[store] = *shared
+		} else {
+			usage.stores[store] = true
+		}
+		usage.entries[entry] = true
+		usage.Unlock()
+		if seen || usedFile == "" {
+			continue
+		}
 		if err := cache.RecordUse(usedFile, store, entry); err != nil {
-			c.t.Errorf("pecatest: recording the use of %s in %s=%s: %v", c.path, EnvUsed, usedFile, err)
+			c.t.Errorf("pecatest: recording the use of %s in %s=%s: %v", file, EnvUsed, usedFile, err)
 		}
 	}
 }

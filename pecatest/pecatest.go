@@ -12,14 +12,34 @@
 //
 // # Where the fixtures live
 //
-// Under testdata/.pecapiku/ of the package under test (the working directory
-// of go test), one file per entry: testdata/.pecapiku/TestReport/dataset.json,
+// Under testdata/.pecapiku/ of the package under test (the directory go
+// test starts the test binary in, whatever the test does with its working
+// directory afterwards), one file per entry: testdata/.pecapiku/TestReport/dataset.json,
 // with each level of a subtest's name a directory level. [Shared] entries sit
-// at testdata/.pecapiku/<name>.json, for fixtures that several tests use. Each
-// level is mapped by [github.com/pecapiku/pecapiku/fs.KeyPath], so names with
-// spaces, unicode or ".." stay inside the directory and never collide. The
+// at testdata/.pecapiku/<name>.json, for fixtures that several tests use. The
 // files are meant to be committed: that is how a team shares them and how CI
 // replays them.
+//
+// Each level is mapped by [github.com/pecapiku/pecapiku/fs.Layout], so names
+// with spaces, unicode or ".." stay inside the directory, and two entries
+// never share a file:
+//
+//   - an entry's name is one level, whatever it holds: Memo "a/b" is
+//     TestReport/a_sb~735359431abc.json, apart from the Memo "b" of
+//     subtest "a", TestReport/a/b.json;
+//   - a subtest named like an entry's file gets a directory of its own:
+//     subtest "config.json" is TestReport/config.json~587cb980af76/, apart
+//     from Memo "config", TestReport/config.json;
+//   - names that differ only in case are one file on macOS and Windows
+//     disks, so of two such names (entries Data and data, tests TestCase and
+//     TestCASE) the second is refused, on every system, with a failure that
+//     names both files.
+//
+// Fixtures recorded by older versions, which laid those names out
+// differently, are read where they are, and moved with w; one whose old
+// path now belongs to another entry (that of a name with "/", now a
+// subtest's entry) must be recorded again, as the failure that reports it
+// missing says.
 //
 // With PECAPIKU_STORE naming a shared store (an S3 bucket: see package
 // github.com/pecapiku/pecapiku/s3), they live there instead, which go test's
@@ -282,8 +302,8 @@ func Golden[T any](t TB, name string, got T, opts ...Option) {
 	case errors.Is(err, iofs.ErrNotExist) && c.access.CanWrite():
 		c.record(got)
 	case errors.Is(err, iofs.ErrNotExist):
-		t.Errorf("pecatest: %s is not recorded (%s does not exist) and %s forbids writing it.\n%s",
-			c.name, c.path, c.src.describe(c.access), c.fixLine("Record it", cache.ReadExecuteWrite))
+		t.Errorf("pecatest: %s is not recorded (%s does not exist) and %s forbids writing it.\n%s%s",
+			c.name, c.path, c.src.describe(c.access), c.olderNote(), c.fixLine("Record it", cache.ReadExecuteWrite))
 	case errors.Is(err, cache.ErrCorrupt):
 		// An assertion whose recording cannot be read fails, with any
 		// access: re-recording it quietly would hide the regression it
@@ -346,6 +366,11 @@ type call struct {
 	path   string // its file
 	store  *cache.Store
 
+	entry    string // the name of the entry, as given
+	former   string // the file of the entry in an older layout that the store reads, if any
+	olderKey string // the key older versions gave the entry, when that is now another entry's
+	location string // the location of the shared store of PECAPIKU_STORE, if it is on one
+
 	mu     sync.Mutex
 	events []cache.Event
 
@@ -387,6 +412,16 @@ func newCall(t TB, name, fn string, opts []Option, defaultCodec cache.Codec) (*c
 	if h, ok := t.(helper); ok {
 		h.Helper()
 	}
+	return newCallAt(t, name, "", fn, opts, defaultCodec)
+}
+
+// newCallAt is newCall for the file sub ("/"-separated, "" for the entry
+// itself) below the entry name: Transport keeps a fixture's large bodies
+// in the entries <name>.bodies/<hash>.
+func newCallAt(t TB, name, sub, fn string, opts []Option, defaultCodec cache.Codec) (*call, error) {
+	if h, ok := t.(helper); ok {
+		h.Helper()
+	}
 	set := settings{dir: DefaultDir, codec: defaultCodec}
 	for _, opt := range opts {
 		opt(&set)
@@ -411,30 +446,120 @@ func newCall(t TB, name, fn string, opts []Option, defaultCodec cache.Codec) (*c
 	if err != nil {
 		return nil, fmt.Errorf("pecatest: %s of %s: %w", fn, t.Name()+"/"+name, err)
 	}
-	c := &call{t: t, set: set, access: access, src: src, key: t.Name() + "/" + name, name: t.Name() + "/" + name}
+	test := t.Name() + "/"
+	c := &call{t: t, set: set, access: access, src: src, entry: name, location: location, name: test + name + sub}
 	if set.shared {
-		c.key, c.name = name, name+" (shared)"
+		test, c.name = "", name+sub+" (shared)"
 	}
-	c.store, err = cache.NewStore(set.dir, cache.WithFs(set.fsys), cache.WithAccess(access), cache.WithCodec(set.codec), cache.OncePerProcess(),
+	// The entry's name is one segment of its key, whatever it holds, so
+	// that Memo "a/b" and the Memo "b" of subtest a are two entries.
+	// Older versions used the name as it was, which changes the key of a
+	// name with "/" or "\". Where they put a name with "/" is now the file
+	// of a subtest's entry, and where they put a name that is the escape
+	// of another (a\sb, of a/b) is now the file of that other entry:
+	// neither is read, only mentioned in a failure. Where they put any
+	// other name with "\" is no entry's file now: it is read, and moved
+	// with w.
+	c.key = test + escapeName(name) + sub
+	formerKey := ""
+	switch {
+	case strings.Contains(name, "/") || isEscape(name):
+		c.olderKey = test + name + sub
+	case strings.Contains(name, `\`):
+		formerKey = test + name + sub
+	}
+	storeOpts := []cache.Option{cache.WithFs(set.fsys), cache.WithAccess(access), cache.WithCodec(set.codec), cache.OncePerProcess(),
 		cache.WithObserver(func(e cache.Event) {
 			c.mu.Lock()
 			c.events = append(c.events, e)
 			c.mu.Unlock()
+		})}
+	if formerKey != "" {
+		storeOpts = append(storeOpts, cache.WithFormerKeys(func(key string) string {
+			if key == c.key {
+				return formerKey
+			}
+			return ""
 		}))
+	}
+	c.store, err = cache.NewStore(set.dir, storeOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("pecatest: %s of %s: %w", fn, c.name, err)
 	}
 	if c.path, err = c.store.Path(c.key); err != nil {
 		return nil, fmt.Errorf("pecatest: %s of %s: %w", fn, c.name, err)
 	}
-	c.track(location)
-	switch {
-	case location != "": // a shared store: messages name the object
-		c.path = location + filepath.ToSlash(c.path)
-	case set.fsys == osFs:
-		c.path = display(c.path)
+	if formerKey == "" && strings.Contains(c.path, "~") {
+		formerKey = c.key // a directory named like a file may have moved
 	}
+	if formerKey != "" {
+		if old, err := c.store.FormerPath(formerKey); err == nil && old != c.path {
+			c.former = old
+		}
+	}
+	c.track(location)
+	c.path, c.former = c.shown(c.path), c.shown(c.former)
 	return c, nil
+}
+
+// escapeName returns the segment of a key that stands for the entry name:
+// name with each "\" doubled and each "/" written "\s". Names without
+// either are their own segment.
+func escapeName(name string) string {
+	if !strings.ContainsAny(name, `/\`) {
+		return name
+	}
+	return strings.NewReplacer(`\`, `\\`, "/", `\s`).Replace(name)
+}
+
+// isEscape reports whether name has a "\" and is what escapeName returns
+// for another name: each of its "\" begins "\\" or "\s".
+func isEscape(name string) bool {
+	if !strings.Contains(name, `\`) {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i] != '\\' {
+			continue
+		}
+		if i+1 == len(name) || name[i+1] != '\\' && name[i+1] != 's' {
+			return false
+		}
+		i++
+	}
+	return true
+}
+
+// shown returns how messages name path, a file of c's store: by URL on
+// a shared store, relative to the package directory on the real
+// filesystem when it lies below it.
+func (c *call) shown(path string) string {
+	switch {
+	case path == "":
+		return ""
+	case c.location != "":
+		return c.location + filepath.ToSlash(path)
+	case c.set.fsys == osFs:
+		return display(path)
+	}
+	return path
+}
+
+// olderNote returns, for an entry whose file older versions of pecapiku
+// put where another entry's file now is (see newCallAt), a line that says
+// where they recorded it, when a file is there.
+func (c *call) olderNote() string {
+	if c.olderKey == "" {
+		return ""
+	}
+	old, err := c.store.FormerPath(c.olderKey)
+	if err != nil {
+		return ""
+	}
+	if _, err := c.set.fsys.Stat(old); err != nil {
+		return ""
+	}
+	return fmt.Sprintf("It may have been recorded by an older pecapiku at %s, a path that now belongs to another entry and is not read for this one; record it again.\n", c.shown(old))
 }
 
 // osFs is the real filesystem, shared so that every call on it is known to
@@ -463,7 +588,13 @@ func (c *call) logEvents(failed bool) {
 	for _, e := range events {
 		switch e.Kind {
 		case cache.EventHit:
+			if e.From != "" {
+				c.t.Logf("pecatest: replayed %s from %s, where an older pecapiku recorded it", c.name, c.shown(e.From))
+				break
+			}
 			c.t.Logf("pecatest: replayed %s from %s", c.name, c.path)
+		case cache.EventMoved:
+			c.t.Logf("pecatest: moved %s from %s, where an older pecapiku recorded it, to %s", c.name, c.shown(e.From), c.path)
 		case cache.EventCorrupt:
 			if c.access.CanExecute() {
 				c.t.Logf("pecatest: %s cannot be decoded (%v); computing %s again", c.path, e.Err, c.name)
@@ -513,8 +644,8 @@ func (c *call) failMemo(err, fnErr error) {
 	case fnErr != nil && errors.Is(err, fnErr):
 		c.t.Fatalf("pecatest: computing %s failed: %v", c.name, fnErr)
 	case errors.Is(err, cache.ErrNotCached):
-		c.t.Fatalf("pecatest: %s is not recorded (%s does not exist) and %s forbids executing it.\n%s",
-			c.name, c.path, c.src.describe(c.access), c.fixLine("Record it", cache.ReadExecuteWrite))
+		c.t.Fatalf("pecatest: %s is not recorded (%s does not exist) and %s forbids executing it.\n%s%s",
+			c.name, c.path, c.src.describe(c.access), c.olderNote(), c.fixLine("Record it", cache.ReadExecuteWrite))
 	case errors.Is(err, cache.ErrCorrupt):
 		c.t.Fatalf("pecatest: %s: %s cannot be decoded with the %s codec: %v; %s forbids computing it again.\n%s",
 			c.name, c.path, c.store.Codec().Name(), corruptCause(err), c.src.describe(c.access), c.fixLine("Record it again", cache.ReadExecuteWrite))

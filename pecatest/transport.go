@@ -479,11 +479,7 @@ type bodyFile struct {
 // <name>.bodies/<hash> of the raw codec, with the fixture's options.
 func (s *httpSession) bodyCall(hash string) (bodyFile, error) {
 	c := s.c
-	name := strings.TrimPrefix(c.key, c.t.Name()+"/")
-	if c.set.shared {
-		name = c.key
-	}
-	side, err := newCall(c.t, name+".bodies/"+hash, "Transport", append(s.opts[:len(s.opts):len(s.opts)], WithCodec(cache.Raw)), cache.Raw)
+	side, err := newCallAt(c.t, c.entry, ".bodies/"+hash, "Transport", append(s.opts[:len(s.opts):len(s.opts)], WithCodec(cache.Raw)), cache.Raw)
 	if err != nil {
 		return bodyFile{}, err
 	}

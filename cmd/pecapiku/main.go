@@ -19,6 +19,7 @@
 //	verify  check that every entry decodes
 //	rm      remove entries
 //	prune   remove the entries that the tests of packages do not use
+//	migrate move entries that older versions laid out to their new paths
 //
 // Every command takes --help. Errors go to standard error as
 // "pecapiku: ..."; the exit status is 2 for a mistake in the command line,
@@ -31,10 +32,11 @@
 // names its codec: .json, .gob or .raw. The stores of package pecatest are
 // the testdata/.pecapiku directories of the packages under test.
 //
-// Without PATH arguments, ls and verify look for the testdata/.pecapiku
-// directories of the current module: they find the module's root (the
-// nearest directory above with a go.mod) and walk it, leaving out vendor,
-// node_modules, hidden directories and nested modules. With PATH arguments
+// Without PATH arguments, ls, verify and migrate look for the
+// testdata/.pecapiku directories of the current module: they find the
+// module's root (the nearest directory above with a go.mod) and walk it,
+// leaving out vendor, node_modules, hidden directories and nested
+// modules. With PATH arguments
 // they walk each PATH for directories named .pecapiku, PATH itself
 // included. A store with another name, such as one made with
 // cache.NewStore("testdata/cache"), is given with -store DIR.

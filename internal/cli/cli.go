@@ -1,9 +1,9 @@
 // Package cli is the pecapiku command: its subcommands ls, show, verify, rm,
-// prune, review, accept and reject, run by [Main]. Two programs run it: cmd/pecapiku, which opens
-// stores on the local disk and file:// URLs, and s3/cmd/pecapiku, which
-// imports package github.com/pecapiku/pecapiku/s3 and so opens s3:// URLs
-// too; every URL is opened with cache.OpenURL. The command's documentation
-// is that of cmd/pecapiku.
+// prune, migrate, review, accept and reject, run by [Main]. Two programs run
+// it: cmd/pecapiku, which opens stores on the local disk and file:// URLs,
+// and s3/cmd/pecapiku, which imports package github.com/pecapiku/pecapiku/s3
+// and so opens s3:// URLs too; every URL is opened with cache.OpenURL. The
+// command's documentation is that of cmd/pecapiku.
 package cli
 
 import (
@@ -34,7 +34,7 @@ type env struct {
 }
 
 // commands are the subcommands, in the order of the usage message.
-var commands = []*command{lsCommand, showCommand, verifyCommand, rmCommand, pruneCommand, reviewCommand, acceptCommand, rejectCommand}
+var commands = []*command{lsCommand, showCommand, verifyCommand, rmCommand, pruneCommand, migrateCommand, reviewCommand, acceptCommand, rejectCommand}
 
 // usageError is a mistake in the command line: exit status 2.
 type usageError struct{ msg string }

@@ -34,6 +34,6 @@ func ExampleMain() {
 	// Output:
 	// 42
 	// exit status 0
-	// pecapiku: unknown command "frobnicate"; the commands are ls, show, verify, rm, prune, review, accept, reject (pecapiku --help)
+	// pecapiku: unknown command "frobnicate"; the commands are ls, show, verify, rm, prune, migrate, review, accept, reject (pecapiku --help)
 	// exit status 2
 }
