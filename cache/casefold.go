@@ -14,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/pecapiku/pecapiku/fs"
 	"github.com/spf13/afero"
 )
 
@@ -46,10 +47,25 @@ var ErrCaseConflict = errors.New("names differ only in case")
 // per process, from the first file of the store that it reads, by asking
 // for that file with its case swapped.
 //
+// A filesystem that says it respects case (fs.CaseSensitivity: an S3
+// bucket) is not checked: a bucket is not checked out by git, and two
+// names there are two objects.
+//
 // A name another process adds after the listing is not seen by the check
 // of a write on a filesystem that respects case (where case is ignored,
 // the read that precedes the write in Do finds it); a name another process
 // removed is looked for on disk before it is reported.
+
+// bucketLike reports whether the store's filesystem says that it keeps
+// apart names that differ only in case (see fs.CaseSensitivity), as an S3
+// bucket does. Such a store is not a directory that git checks out on a
+// disk that ignores case, so two such names are two entries there, and
+// the names of its directories are not listed for the check: on a bucket,
+// each listing is a request.
+func (s *Store) bucketLike() bool {
+	cs, ok := s.base.(fs.CaseSensitivity)
+	return ok && !cs.IgnoresCase()
+}
 
 // storeCase is what a store, and the copies of it that share its
 // directory, know of the case rules of its filesystem.
@@ -281,7 +297,12 @@ func (s *Store) ignoresCase(path string) bool {
 	if path == "" {
 		return false
 	}
-	b, known := s.probeCase(path)
+	b, known := false, false
+	if cs, ok := s.base.(fs.CaseSensitivity); ok {
+		b, known = cs.IgnoresCase(), true
+	} else {
+		b, known = s.probeCase(path)
+	}
 	if !known {
 		return false
 	}
@@ -529,7 +550,7 @@ func (s *Store) confirm(d *dirNames, dir, name, twin string) (exact bool, confir
 // release, called once the write is done, says whether it succeeded.
 func (s *Store) reserveNames(key, path string) (release func(written bool), err error) {
 	rel, ok := s.below(path)
-	if !ok {
+	if !ok || s.bucketLike() {
 		return func(bool) {}, nil
 	}
 	type reserved struct {

@@ -329,10 +329,10 @@ func (s *Store) recordOver(key, path string, data, old []byte, known bool) (stor
 // ignores case, a file of another case is not this entry's (writeEntry
 // refuses it).
 func (s *Store) holds(key, path string, data []byte) (same, exists bool) {
-	if s.ignoresCase(path) && s.checkCase(key, path) != nil {
+	same, exists, _ = fs.SameContent(s.fsys, path, data)
+	if exists && s.ignoresCase(path) && s.checkCase(key, path) != nil {
 		return false, false
 	}
-	same, exists, _ = fs.SameContent(s.fsys, path, data)
 	return same, exists
 }
 

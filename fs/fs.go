@@ -74,6 +74,16 @@ type AtomicWriter interface {
 	WriteFileAtomic(name string, data []byte) error
 }
 
+// CaseSensitivity is implemented by a filesystem that knows whether it
+// tells apart names that differ only in case, so that a store need not find
+// out by asking the filesystem for a name with its case swapped: on an
+// object store each such question is a request. An S3 bucket respects case.
+type CaseSensitivity interface {
+	// IgnoresCase reports whether names that differ only in case name
+	// the same file.
+	IgnoresCase() bool
+}
+
 // WriteAtomic writes data to the file name on fsys so that a concurrent reader,
 // or a reader after a crash, sees either the previous content of name or data,
 // never a mix and never a truncated file.
@@ -302,9 +312,17 @@ func openRegular(fsys afero.Fs, name string) (afero.File, iofs.FileInfo, error) 
 // SameContent reports whether the file name on fsys holds exactly data,
 // and whether it exists, reading it a piece at a time, so that comparing a
 // large file costs no copy of it in memory; a file of another size is not
-// read at all. A missing file is no error; one that is not regular is an
+// opened at all. A missing file is no error; one that is not regular is an
 // error as for [ReadFile].
 func SameContent(fsys afero.Fs, name string, data []byte) (same, exists bool, err error) {
+	// The size first, from a Stat: on an object store it comes from a
+	// listing, where opening the file would fetch it.
+	switch info, err := fsys.Stat(name); {
+	case errors.Is(err, iofs.ErrNotExist):
+		return false, false, nil
+	case err == nil && info.Mode().IsRegular() && info.Size() != int64(len(data)):
+		return false, true, nil
+	}
 	f, info, err := openRegular(fsys, name)
 	if errors.Is(err, iofs.ErrNotExist) {
 		return false, false, nil

@@ -521,3 +521,8 @@ func (b *Branch) Discard() (int, error) {
 	}
 	return deleted, nil
 }
+
+// IgnoresCase reports false: object keys that differ only in case are
+// different objects. It makes the Branch an [fs.CaseSensitivity], so that a
+// store asks the bucket nothing to find out.
+func (b *Branch) IgnoresCase() bool { return false }

@@ -960,3 +960,8 @@ func (c *ReadThrough) StaleLocks(dir string) ([]string, error) {
 }
 
 var _ iofs.FileInfo = (*fileInfo)(nil)
+
+// IgnoresCase reports false: object keys that differ only in case are
+// different objects. It makes the ReadThrough an [fs.CaseSensitivity], so that a
+// store asks the bucket nothing to find out.
+func (c *ReadThrough) IgnoresCase() bool { return false }

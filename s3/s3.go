@@ -756,3 +756,8 @@ func openURL(u *url.URL) (afero.Fs, error) {
 func sortInfos(infos []iofs.FileInfo) {
 	sort.Slice(infos, func(i, j int) bool { return infos[i].Name() < infos[j].Name() })
 }
+
+// IgnoresCase reports false: object keys that differ only in case are
+// different objects. It makes the Fs an [fs.CaseSensitivity], so that a
+// store asks the bucket nothing to find out.
+func (f *Fs) IgnoresCase() bool { return false }
