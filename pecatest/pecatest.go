@@ -224,8 +224,9 @@ func Memo[T any](t TB, name string, fn func() (T, error), opts ...Option) T {
 // fails the test with the difference (-recorded +got) when they differ,
 // using go-cmp and the options of [WithCmpOptions]:
 //
-//   - with r and a recording, the two are compared; a missing recording is
-//     written with w (and the log says so), and fails the test without it;
+//   - with r and a recording, the two are compared, and a match logs
+//     nothing; a missing recording is written with w (and the log says so),
+//     and fails the test without it;
 //   - without r and with w ("ew"), got is recorded, replacing what was there;
 //   - with access "e" alone, nothing is compared or written.
 //
@@ -269,7 +270,9 @@ func Golden[T any](t TB, name string, got T, opts ...Option) {
 		case err != nil:
 			t.Errorf("pecatest: %s: %v", c.name, err)
 		case diff == "":
-			t.Logf("pecatest: %s matches its recording %s", c.name, c.path)
+			// Silent, as a passing assertion of gotest.tools is: testing
+			// formats and keeps a log line even without -v, a cost every
+			// matching Golden would pay.
 		default:
 			head := fmt.Sprintf("%s differs from its recording %s (-recorded +got):\n", c.name, c.path)
 			t.Errorf("pecatest: %s%s%s%s", head, diff, c.fixLine("Record it again", cache.Regenerate), c.keepPending(got, head+diff))
