@@ -5,9 +5,12 @@ package cache_test
 //	go test -run '^$' -bench . -benchmem ./...
 //
 // Each reports ns/op for our path, floor-ns/op for the floor measured in the
-// same run on the same bytes and the same Go type, and their ratio, x-floor
-// (see package internal/bench for how the two are interleaved). The large
-// values (BenchmarkLarge) run only with PECAPIKU_BENCH_LARGE=1.
+// same run on the same bytes and the same Go type, and their ratio, x-floor,
+// by the wall clock and (-cpu) by CPU time; a benchmark with several floors
+// names each (see package internal/bench for how the calls are
+// interleaved). docs/performance.md has the bars they are held to and the
+// command that measures them. The large values (BenchmarkLarge) run only
+// with PECAPIKU_BENCH_LARGE=1.
 
 import (
 	"encoding/json"
