@@ -675,14 +675,25 @@ func (s *Store) removeEmptyDirs(path string) {
 		if rel, err := filepath.Rel(s.dir, dir); err != nil || rel == "." || !filepath.IsLocal(rel) {
 			break
 		}
-		if !s.emptyDir(dir) {
-			break
-		}
-		if err := s.fsys.Remove(dir); err != nil {
-			break // a directory someone else just filled is not an error
+		if !s.removeEmptyDir(dir) {
+			break // not empty, or someone else just filled it: not an error
 		}
 		s.forgetName(dir)
 	}
+}
+
+// removeEmptyDir removes dir when it holds no file, and reports whether it
+// did. On the real filesystem it leaves the check to rmdir(2), which refuses
+// a directory that is not empty, atomically and at a cost that does not grow
+// with the directory, whereas reading even one name of it makes the kernel
+// read a whole block of names, which in a directory of many entries costs
+// several times the removal itself. An afero.Fs in general promises no such
+// refusal, so on others it reads one name first.
+func (s *Store) removeEmptyDir(dir string) bool {
+	if _, ok := s.fsys.(*afero.OsFs); ok {
+		return s.fsys.Remove(dir) == nil // os.Remove: rmdir(2) on a directory
+	}
+	return s.emptyDir(dir) && s.fsys.Remove(dir) == nil
 }
 
 // emptyDir reports whether dir holds no file. It reads one name, not the

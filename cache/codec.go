@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -94,25 +95,96 @@ func (jsonCodec) Ext() string  { return ".json" }
 //   - decoding rejects members the type does not have, a member given
 //     twice, names that match a field only when case is ignored, and
 //     anything after the value.
+//
+// jsonEncodeOptions and jsonDecodeOptions add to these the functions for
+// encoding/json's Number (below); see jsonOptions for when they are used.
 var (
-	jsonEncodeOptions = json.JoinOptions(
+	jsonEncodeBase = json.JoinOptions(
 		jsonv1.DefaultOptionsV1(),
 		jsonv1.ReportErrorsWithLegacySemantics(false), // errors that name the JSON path
 		jsontext.AllowInvalidUTF8(false),
 		jsontext.EscapeForHTML(false),
 		jsontext.WithIndent("  "),
-		json.WithMarshalers(stdNumberMarshaler),
 	)
-	jsonDecodeOptions = json.JoinOptions(
+	jsonDecodeBase = json.JoinOptions(
 		jsonv1.DefaultOptionsV1(),
 		jsonv1.ReportErrorsWithLegacySemantics(false),
 		jsontext.AllowInvalidUTF8(false),
 		jsontext.AllowDuplicateNames(false),
 		json.RejectUnknownMembers(true),
 		json.MatchCaseInsensitiveNames(false),
-		json.WithUnmarshalers(stdNumberUnmarshaler),
 	)
+	jsonEncodeOptions = json.JoinOptions(jsonEncodeBase, json.WithMarshalers(stdNumberMarshaler))
+	jsonDecodeOptions = json.JoinOptions(jsonDecodeBase, json.WithUnmarshalers(stdNumberUnmarshaler))
 )
+
+// jsonOptions returns the options for encoding (or decoding) a value of
+// type t, a pointer when decoding. The functions for encoding/json's Number
+// cost the library a look-up of the type of every value it encodes or
+// decodes, which would make the codec markedly slower than the library's
+// defaults, so they are passed only when the value can hold a Number.
+func jsonOptions(t reflect.Type, encode bool) json.Options {
+	switch {
+	case encode && mayHoldNumber(t):
+		return jsonEncodeOptions
+	case encode:
+		return jsonEncodeBase
+	case mayHoldNumber(t):
+		return jsonDecodeOptions
+	}
+	return jsonDecodeBase
+}
+
+var (
+	numberType  = reflect.TypeFor[stdjson.Number]()
+	holdsNumber sync.Map // reflect.Type → bool: mayHoldNumber
+)
+
+// mayHoldNumber reports whether a value of type t can hold an encoding/json
+// Number, or might: through an interface, or inside a type that encodes or
+// decodes itself with the library's encoder or decoder, and so with the
+// options in force. A nil t (the value nil) holds nothing.
+func mayHoldNumber(t reflect.Type) bool {
+	if t == nil {
+		return false
+	}
+	if v, ok := holdsNumber.Load(t); ok {
+		return v.(bool)
+	}
+	v := numberWithin(t, map[reflect.Type]bool{})
+	holdsNumber.Store(t, v)
+	return v
+}
+
+func numberWithin(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if t == numberType {
+		return true
+	}
+	if seen[t] {
+		return false // its fields are being looked at already
+	}
+	seen[t] = true
+	for _, m := range []reflect.Type{jsonMarshalerToType, jsonUnmarshalFromType} {
+		if t.Implements(m) || t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(m) {
+			return true
+		}
+	}
+	switch t.Kind() {
+	case reflect.Interface:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return numberWithin(t.Elem(), seen)
+	case reflect.Map:
+		return numberWithin(t.Key(), seen) || numberWithin(t.Elem(), seen)
+	case reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			if numberWithin(t.Field(i).Type, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // encoding/json's Number is a string type that encoding/json writes as the
 // number it holds. The implementation of Go 1.26 and older does not know
@@ -143,7 +215,7 @@ var (
 )
 
 func (jsonCodec) Marshal(v any) ([]byte, error) {
-	data, err := json.Marshal(v, jsonEncodeOptions)
+	data, err := json.Marshal(v, jsonOptions(reflect.TypeOf(v), true))
 	if err != nil {
 		return nil, jsonError("encode", err)
 	}
@@ -157,7 +229,7 @@ func (jsonCodec) Unmarshal(data []byte, v any) error {
 	if bytes.HasPrefix(data, utf8BOM) {
 		return errors.New("the file begins with a UTF-8 byte order mark (EF BB BF), which JSON does not allow; remove those three bytes")
 	}
-	if err := json.Unmarshal(data, v, jsonDecodeOptions); err != nil {
+	if err := json.Unmarshal(data, v, jsonOptions(reflect.TypeOf(v), false)); err != nil {
 		return jsonError("decode", err)
 	}
 	return jsonShape(data, reflect.TypeOf(v).Elem())

@@ -17,27 +17,37 @@ import (
 	"testing"
 	"time"
 
+	"gotest.tools/v3/golden"
+
 	"github.com/pecapiku/pecapiku/cache"
 	"github.com/pecapiku/pecapiku/internal/bench"
 	"github.com/pecapiku/pecapiku/pecatest"
 )
 
-// benchT is the T that Memo gets in the benchmarks: its Logf formats the
-// message, as testing's does, and drops it, since a benchmark's log is
-// printed whatever -v says. What testing adds (the caller's line, the lock,
-// the output buffer) is measured end to end by BenchmarkEndToEnd.
+// benchT is the T that Memo and Golden get in the benchmarks, and the floors
+// too. Its Helper is testing's; its Logf formats the message, as testing's
+// does, and drops it, since a benchmark's log is printed whatever -v says.
+// What testing adds to a log line (the caller's line, the lock, the output
+// buffer) is measured end to end by BenchmarkEndToEnd. Its Cleanup runs the
+// function at once: a benchmark calls Memo for one name b.N times, and each
+// call stands for a test of its own, cleanup included, so each gets a new
+// benchT.
 type benchT struct {
 	b    *testing.B
 	name string
 }
 
-func (t benchT) Name() string                    { return t.name }
-func (t benchT) Logf(format string, args ...any) { _ = fmt.Sprintf(format, args...) }
-func (t benchT) Errorf(format string, args ...any) {
+func (t *benchT) Name() string                    { return t.name }
+func (t *benchT) Logf(format string, args ...any) { _ = fmt.Sprintf(format, args...) }
+func (t *benchT) Errorf(format string, args ...any) {
 	t.b.Errorf(format, args...)
 }
-func (t benchT) Fatalf(format string, args ...any) { t.b.Fatalf(format, args...) }
-func (t benchT) Helper()                           {}
+func (t *benchT) Fatalf(format string, args ...any) { t.b.Fatalf(format, args...) }
+func (t *benchT) Helper()                           { t.b.Helper() }
+func (t *benchT) Cleanup(f func())                  { f() }
+func (t *benchT) Log(args ...any)                   { _ = fmt.Sprint(args...) }
+func (t *benchT) FailNow()                          { t.b.FailNow() }
+func (t *benchT) Fail()                             { t.b.Fail() }
 
 // BenchmarkMemoHit: Memo returning a recorded value; floor: os.ReadFile and
 // the codec's decode into the same type.
@@ -45,15 +55,10 @@ func BenchmarkMemoHit(b *testing.B) {
 	for _, c := range bench.Codecs {
 		for _, size := range bench.Sizes {
 			b.Run(c.Codec.Name()+"/"+size.Name, func(b *testing.B) {
-				// In a directory of its own, with the fixtures in
-				// testdata/.pecapiku as in a real test: a relative
-				// directory costs Memo the working directory's lookup.
-				chdir(b, b.TempDir())
-				dir := pecatest.DefaultDir
-				t := benchT{b, "TestReport"}
-				opts := []pecatest.Option{pecatest.WithCodec(c.Codec), pecatest.WithAccess(cache.ReadExecuteWrite)}
+				dir := filepath.Join(b.TempDir(), pecatest.DefaultDir)
+				opts := []pecatest.Option{pecatest.WithDir(dir), pecatest.WithCodec(c.Codec), pecatest.WithAccess(cache.ReadExecuteWrite)}
 				value := bench.Records(size.Bytes)
-				pecatest.Memo(t, "value", func() ([]bench.Record, error) { return value, nil }, opts...)
+				pecatest.Memo(&benchT{b, "TestReport"}, "value", func() ([]bench.Record, error) { return value, nil }, opts...)
 				store, err := cache.NewStore(dir, cache.WithCodec(c.Codec))
 				if err != nil {
 					b.Fatal(err)
@@ -61,27 +66,74 @@ func BenchmarkMemoHit(b *testing.B) {
 				path, _ := store.Path("TestReport/value")
 				fn := bench.MustNot[[]bench.Record](b)
 				bench.Pair(b, func() {
-					pecatest.Memo(t, "value", fn, opts...)
+					pecatest.Memo(&benchT{b, "TestReport"}, "value", fn, opts...)
 				}, func() { bench.ReadRecords(b, path, c.Decode) })
 			})
 		}
 	}
 }
 
-// chdir makes dir the working directory until b ends.
-func chdir(b *testing.B, dir string) {
-	wd, err := os.Getwd()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := os.Chdir(dir); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		if err := os.Chdir(wd); err != nil {
+// BenchmarkGolden: Golden of 1 KB of text, recorded as it is (the raw
+// codec). match compares it with its recording, which holds the same text;
+// floor: gotest.tools' golden.Assert of the same text against the same file.
+// rerecord records it again with access ew, and the recording already holds
+// it, so nothing is written; floor: os.ReadFile of the recording. Neither
+// waits for the disk: judge them by CPU time, x-floor-cpu.
+func BenchmarkGolden(b *testing.B) {
+	text := goldenText(1 << 10)
+	setup := func(b *testing.B) (dir, path string) {
+		dir = filepath.Join(b.TempDir(), pecatest.DefaultDir)
+		t := &benchT{b, "TestReport"}
+		pecatest.Golden(t, "report", text, pecatest.WithDir(dir), pecatest.WithAccess(cache.ReadExecuteWrite))
+		store, err := cache.NewStore(dir, cache.WithCodec(cache.Raw))
+		if err != nil {
 			b.Fatal(err)
 		}
+		path, _ = store.Path("TestReport/report")
+		if data, err := os.ReadFile(path); err != nil || string(data) != text {
+			b.Fatalf("the recording %s does not hold the text: %v", path, err)
+		}
+		return dir, path
+	}
+	b.Run("match/1KB", func(b *testing.B) {
+		dir, path := setup(b)
+		t := &benchT{b, "TestReport"}
+		opts := []pecatest.Option{pecatest.WithDir(dir), pecatest.WithAccess(cache.ReadOnly)}
+		bench.Pair(b, func() {
+			pecatest.Golden(t, "report", text, opts...)
+		}, func() {
+			golden.Assert(t, text, path)
+		})
 	})
+	b.Run("rerecord/1KB", func(b *testing.B) {
+		dir, path := setup(b)
+		t := &benchT{b, "TestReport"}
+		opts := []pecatest.Option{pecatest.WithDir(dir), pecatest.WithAccess(cache.Regenerate)}
+		info, err := os.Stat(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bench.Pair(b, func() {
+			pecatest.Golden(t, "report", text, opts...)
+		}, func() {
+			if _, err := os.ReadFile(path); err != nil {
+				b.Fatal(err)
+			}
+		})
+		if again, err := os.Stat(path); err != nil || !again.ModTime().Equal(info.ModTime()) {
+			b.Fatalf("the recording %s was written again: %v", path, err)
+		}
+	})
+}
+
+// goldenText returns about size bytes of text in lines, as a report a test
+// compares with its golden file.
+func goldenText(size int) string {
+	var s strings.Builder
+	for i := 0; s.Len() < size; i++ {
+		fmt.Fprintf(&s, "line %03d: the quick brown fox jumps over the lazy dog\n", i)
+	}
+	return s.String()
 }
 
 // EnvBenchE2E enables BenchmarkEndToEnd.

@@ -24,7 +24,7 @@ type claim struct {
 	kind string // "Memo" or "Golden"
 	typ  reflect.Type
 	test string
-	at   string
+	at   *site
 }
 
 // askedKey identifies a test's Memo of one key: the test by its TB value,
@@ -39,9 +39,14 @@ type askedKey struct {
 // twice (the second would get the first's value without running its
 // function), or two calls using the entry with different types, or as a
 // Memo and as a Golden. It returns the message, or "".
+//
+// A call of an entry that an earlier call claimed with the same kind and
+// type, the usual case, reads the stack not at all; the others keep its
+// program counters, and a message only turns them into a file and a line.
 func (c *call) checkIdentity(kind string, typ reflect.Type) string {
-	at := callSite()
+	var at *site
 	if kind == "Memo" && reflect.TypeOf(c.t).Comparable() {
+		at = callSite()
 		k := askedKey{c.t, c.key}
 		if first, loaded := asked.LoadOrStore(k, at); loaded {
 			return fmt.Sprintf("pecatest: %s is asked for twice in this test, at %s and before at %s; give each Memo of a test a name of its own (the second would get the first's value without running its function)",
@@ -55,12 +60,21 @@ func (c *call) checkIdentity(kind string, typ reflect.Type) string {
 	if err != nil {
 		return ""
 	}
-	mine := &claim{kind: kind, typ: typ, test: c.t.Name(), at: at}
-	v, loaded := claims.LoadOrStore(id, mine)
+	v, loaded := claims.Load(id)
+	if !loaded {
+		if at == nil {
+			at = callSite()
+		}
+		v, loaded = claims.LoadOrStore(id, &claim{kind: kind, typ: typ, test: c.t.Name(), at: at})
+	}
 	first := v.(*claim)
 	if !loaded || first.kind == kind && first.typ == typ {
 		return ""
 	}
+	if at == nil {
+		at = callSite()
+	}
+	mine := &claim{kind: kind, typ: typ, test: c.t.Name(), at: at}
 	return fmt.Sprintf("pecatest: %s is %s here, at %s, and %s in %s, at %s; an entry has one type: give one of them another name",
 		c.name, mine.what(first), at, first.what(mine), first.test, first.at)
 }
@@ -74,14 +88,28 @@ func (cl *claim) what(other *claim) string {
 	return "a " + cl.typ.String()
 }
 
-// callSite returns "file.go:line" of the test's call of Memo or Golden: the
-// first frame on the stack outside this package's own code.
-func callSite() string {
-	pcs := make([]uintptr, 32)
-	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+// A site is where the test called Memo or Golden: the program counters of
+// the calling goroutine's stack, read by callSite. Its String, "file.go:line"
+// of the first frame outside this package's own code, is made only for a
+// message, since resolving frames costs more than all the rest of a
+// matching Golden's own work.
+type site struct {
+	pcs [16]uintptr
+	n   int
+}
+
+// callSite returns the site of the call of Memo or Golden that is running.
+func callSite() *site {
+	s := &site{}
+	s.n = runtime.Callers(2, s.pcs[:])
+	return s
+}
+
+func (s *site) String() string {
+	frames := runtime.CallersFrames(s.pcs[:s.n])
 	for {
 		f, more := frames.Next()
-		if filepath.Dir(f.File) != thisFile || strings.HasSuffix(f.File, "_test.go") {
+		if f.File != "" && (filepath.Dir(f.File) != thisFile || strings.HasSuffix(f.File, "_test.go")) {
 			return fmt.Sprintf("%s:%d", filepath.Base(f.File), f.Line)
 		}
 		if !more {

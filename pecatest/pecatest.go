@@ -249,8 +249,9 @@ func Memo[T any](t TB, name string, fn func() (T, error), opts ...Option) T {
 // fails the test with the difference (-recorded +got) when they differ,
 // using go-cmp and the options of [WithCmpOptions]:
 //
-//   - with r and a recording, the two are compared; a missing recording is
-//     written with w (and the log says so), and fails the test without it;
+//   - with r and a recording, the two are compared, and a match logs
+//     nothing; a missing recording is written with w (and the log says so),
+//     and fails the test without it;
 //   - without r and with w ("ew"), got is recorded, replacing what was there;
 //   - with access "e" alone, nothing is compared or written.
 //
@@ -289,12 +290,15 @@ func Golden[T any](t TB, name string, got T, opts ...Option) {
 	err = c.store.Read(c.key, &want)
 	switch {
 	case err == nil:
+		c.logMoved()
 		diff, err := goldenDiff(lfText(want), lfText(got), c.set.cmpOpts)
 		switch {
 		case err != nil:
 			t.Errorf("pecatest: %s: %v", c.name, err)
 		case diff == "":
-			t.Logf("pecatest: %s matches its recording %s", c.name, c.path)
+			// Silent, as a passing assertion of gotest.tools is: testing
+			// formats and keeps a log line even without -v, a cost every
+			// matching Golden would pay.
 		default:
 			head := fmt.Sprintf("%s differs from its recording %s (-recorded +got):\n", c.name, c.path)
 			t.Errorf("pecatest: %s%s%s%s", head, diff, c.fixLine("Record it again", cache.Regenerate), c.keepPending(got, head+diff))
@@ -594,7 +598,7 @@ func (c *call) logEvents(failed bool) {
 			}
 			c.t.Logf("pecatest: replayed %s from %s", c.name, c.path)
 		case cache.EventMoved:
-			c.t.Logf("pecatest: moved %s from %s, where an older pecapiku recorded it, to %s", c.name, c.shown(e.From), c.path)
+			c.logMove(e)
 		case cache.EventCorrupt:
 			if c.access.CanExecute() {
 				c.t.Logf("pecatest: %s cannot be decoded (%v); computing %s again", c.path, e.Err, c.name)
@@ -685,6 +689,31 @@ func (c *call) record(got any) {
 			c.t.Logf("pecatest: %s already holds %s as it is recorded, and is left as it is", c.path, c.name)
 		}
 	}
+}
+
+// logMoved logs the moves of the entry from where an older pecapiku
+// recorded it that reading it made, for a Golden, which logs nothing else
+// when it matches.
+func (c *call) logMoved() {
+	if h, ok := c.t.(helper); ok {
+		h.Helper()
+	}
+	c.mu.Lock()
+	events := c.events
+	c.mu.Unlock()
+	for _, e := range events {
+		if e.Kind == cache.EventMoved {
+			c.logMove(e)
+		}
+	}
+}
+
+// logMove logs e, an EventMoved.
+func (c *call) logMove(e cache.Event) {
+	if h, ok := c.t.(helper); ok {
+		h.Helper()
+	}
+	c.t.Logf("pecatest: moved %s from %s, where an older pecapiku recorded it, to %s", c.name, c.shown(e.From), c.path)
 }
 
 // corruptCause returns the decoding error inside err, an ErrCorrupt error.

@@ -19,8 +19,16 @@
 // what the process itself spent, whatever else runs, and is the fair figure
 // for calls that do not wait (a read from the page cache is kernel CPU
 // time). A call that waits for the disk (a Sync) must be judged by the wall
-// clock. B/op and allocs/op, when -benchmem asks for them, are those of both
-// calls together.
+// clock. B/op and allocs/op, when -benchmem asks for them, are those of all
+// the calls together.
+//
+// [Compare] does the same with several floors in one run (ours against
+// encoding/json and against another decoder, say), rotating the order of the
+// calls from one iteration to the next, and reports each floor's times and
+// ratios under its own name: x-name and x-name-cpu.
+//
+// Run the benchmarks with -count 5 or more and compare the medians of the
+// runs with benchstat: one run's ratio moves with what else the machine does.
 package bench
 
 import (
@@ -81,9 +89,39 @@ var Sizes = []struct {
 }{{"1KB", 1 << 10}, {"64KB", 64 << 10}, {"1MB", 1 << 20}}
 
 // Pair times ours and floor alternately; see the package documentation.
+// It is [Compare] with one floor, named "floor".
 func Pair(b *testing.B, ours, floor func()) {
 	b.Helper()
-	PairTimed(b, "x-floor", timed(ours), timed(floor))
+	Compare(b, ours, Floor{"floor", floor})
+}
+
+// A Floor is a path that ours is compared with, and the name its metrics
+// are reported under: name-ns/op and name-cpu-ns/op for its median times,
+// x-name and x-name-cpu for the ratios ours/name.
+type Floor struct {
+	Name string
+	Call func()
+}
+
+// Compare is [Pair] with several floors: each iteration calls ours and every
+// floor once, in an order that rotates from one iteration to the next (ours
+// first, then the first floor first, and so on), so that none of them always
+// runs right after another one's garbage or in its warm caches. It reports
+// ns/op and cpu-ns/op for ours and, for each floor, the metrics that
+// [Floor] lists.
+func Compare(b *testing.B, ours func(), floors ...Floor) {
+	b.Helper()
+	timedFloors := make([]TimedFloor, len(floors))
+	for i, f := range floors {
+		timedFloors[i] = TimedFloor{f.Name, timed(f.Call)}
+	}
+	CompareTimed(b, timed(ours), timedFloors...)
+}
+
+// A TimedFloor is a [Floor] whose call times itself.
+type TimedFloor struct {
+	Name string
+	Call func() Time
 }
 
 // A Time is how long a call took.
@@ -113,42 +151,53 @@ func timed(f func()) func() Time {
 	}
 }
 
-// PairTimed is [Pair] for calls that time themselves with [Start] and
-// [Since], leaving out what they do before or after the part measured; the
-// ratio is reported under unit (and unit-cpu).
-func PairTimed(b *testing.B, unit string, ours, floor func() Time) {
+// CompareTimed is [Compare] for calls that time themselves with [Start] and
+// [Since], leaving out what they do before or after the part measured.
+func CompareTimed(b *testing.B, ours func() Time, floors ...TimedFloor) {
 	b.Helper()
-	tOurs, tFloor := make([]Time, b.N), make([]Time, b.N)
+	calls := []func() Time{ours}
+	for _, f := range floors {
+		calls = append(calls, f.Call)
+	}
+	times := make([][]Time, len(calls))
+	for k := range times {
+		times[k] = make([]Time, b.N)
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if i%2 == 0 {
-			tOurs[i] = ours()
-			tFloor[i] = floor()
-		} else {
-			tFloor[i] = floor()
-			tOurs[i] = ours()
+		for j := range calls {
+			k := (i + j) % len(calls)
+			times[k][i] = calls[k]()
 		}
 	}
 	b.StopTimer()
-	Report(b, unit, tOurs, tFloor)
+	report(b, times[0], floors, times[1:])
 }
 
-// Report reports the median times of the calls of ours and of the floor,
-// and their ratios under unit and unit-cpu.
-func Report(b *testing.B, unit string, tOurs, tFloor []Time) {
+// report reports the median times of the calls of ours and of each floor,
+// and the ratios; tFloors[i] are the times of floors[i].
+func report(b *testing.B, tOurs []Time, floors []TimedFloor, tFloors [][]Time) {
 	wall := func(t Time) time.Duration { return t.Wall }
 	cpu := func(t Time) time.Duration { return t.CPU }
-	o, f := median(tOurs, wall), median(tFloor, wall)
+	o, oCPU := median(tOurs, wall), median(tOurs, cpu)
 	b.ReportMetric(float64(o.Nanoseconds()), "ns/op")
-	b.ReportMetric(float64(f.Nanoseconds()), "floor-ns/op")
-	b.ReportMetric(float64(o)/float64(f), unit)
-	if o, f := median(tOurs, cpu), median(tFloor, cpu); f > 0 {
-		b.ReportMetric(float64(o.Nanoseconds()), "cpu-ns/op")
-		b.ReportMetric(float64(f.Nanoseconds()), "floor-cpu-ns/op")
-		b.ReportMetric(float64(o)/float64(f), unit+"-cpu")
+	if oCPU > 0 {
+		b.ReportMetric(float64(oCPU.Nanoseconds()), "cpu-ns/op")
+	}
+	for i, f := range floors {
+		fWall, fCPU := median(tFloors[i], wall), median(tFloors[i], cpu)
+		b.ReportMetric(float64(fWall.Nanoseconds()), f.Name+"-ns/op")
+		if fWall > 0 {
+			b.ReportMetric(float64(o)/float64(fWall), "x-"+f.Name)
+		}
+		if fCPU > 0 { // zero where the platform has no CPU time
+			b.ReportMetric(float64(fCPU.Nanoseconds()), f.Name+"-cpu-ns/op")
+			b.ReportMetric(float64(oCPU)/float64(fCPU), "x-"+f.Name+"-cpu")
+		}
 	}
 }
 
+// median returns the median of the durations of ts by the clock of.
 func median(ts []Time, of func(Time) time.Duration) time.Duration {
 	if len(ts) == 0 {
 		return 0
@@ -158,10 +207,7 @@ func median(ts []Time, of func(Time) time.Duration) time.Duration {
 		d[i] = of(t)
 	}
 	slices.Sort(d)
-	if len(d)%2 == 1 {
-		return d[len(d)/2]
-	}
-	return (d[len(d)/2-1] + d[len(d)/2]) / 2
+	return (d[(len(d)-1)/2] + d[len(d)/2]) / 2
 }
 
 // Parallel is [Pair] under b.RunParallel: each goroutine calls ours and
@@ -196,7 +242,7 @@ func Parallel(b *testing.B, ours, floor func(g int)) {
 	b.StopTimer()
 	// Per call as each goroutine saw it, by the wall clock only: the CPU
 	// time of the process is shared by the goroutines.
-	Report(b, "x-floor", tOurs, tFloor)
+	report(b, tOurs, []TimedFloor{{Name: "floor"}}, [][]Time{tFloor})
 }
 
 // HeapOf returns the bytes allocated on the heap while f runs, with the

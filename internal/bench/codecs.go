@@ -58,8 +58,9 @@ func MustNot[T any](b *testing.B) func() (T, error) {
 	}
 }
 
-// WriteSync is the floor of a write: data written over path in place, with
-// os.WriteFile's open, write and close, plus a Sync. It fails b on an error.
+// WriteSync is the floor of a write: data written to path, created or
+// truncated, with os.WriteFile's open, write and close, plus a Sync. It fails
+// b on an error.
 func WriteSync(b *testing.B, path string, data []byte) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err == nil {
