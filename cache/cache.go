@@ -631,7 +631,7 @@ func (s *Store) Removable(path string) error {
 	}
 	info, err := lstat(s.fsys, path)
 	if err != nil {
-		return fmt.Errorf("cache: remove %s: %w", path, pathless(err))
+		return fmt.Errorf("cache: remove %s: %w", path, fs.Pathless(path, err))
 	}
 	if !info.Mode().IsRegular() {
 		return fmt.Errorf("cache: remove %s: not a regular file, so not an entry", path)
@@ -707,16 +707,6 @@ func (s *Store) emptyDir(dir string) bool {
 	defer d.Close()
 	names, err := d.Readdirnames(1)
 	return len(names) == 0 && errors.Is(err, io.EOF)
-}
-
-// pathless returns the error inside an *iofs.PathError, for messages that
-// name the path already.
-func pathless(err error) error {
-	var pe *iofs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // readFile returns the content of the entry file at path, a regular file of

@@ -107,7 +107,7 @@ func WriteAtomic(fsys afero.Fs, name string, data []byte) error {
 	}
 	if aw, ok := fsys.(AtomicWriter); ok {
 		if err := aw.WriteFileAtomic(name, data); err != nil {
-			return fmt.Errorf("fs: write %s: %w", name, pathless(name, err))
+			return fmt.Errorf("fs: write %s: %w", name, Pathless(name, err))
 		}
 		return nil
 	}
@@ -122,7 +122,7 @@ func WriteAtomic(fsys afero.Fs, name string, data []byte) error {
 	fail := func(step string, err error) error {
 		tmp.Close()          // may already be closed; the first error is the one to report
 		fsys.Remove(tmpName) // best effort: the error being returned matters more
-		return fmt.Errorf("fs: write %s: %s %s: %w", name, step, tmpName, pathless(tmpName, err))
+		return fmt.Errorf("fs: write %s: %s %s: %w", name, step, tmpName, Pathless(tmpName, err))
 	}
 	n, err := tmp.Write(data)
 	if err == nil && n < len(data) {
@@ -370,13 +370,15 @@ func kind(m iofs.FileMode) string {
 // readError wraps err, a failure to read name, so that the message names the
 // file once: "fs: read testdata/x.json: file does not exist".
 func readError(name string, err error) error {
-	return fmt.Errorf("fs: read %s: %w", name, pathless(name, err))
+	return fmt.Errorf("fs: read %s: %w", name, Pathless(name, err))
 }
 
-// pathless returns the error inside err when err is an *iofs.PathError, or
+// Pathless returns the error inside err when err is an *iofs.PathError, or
 // the *os.LinkError of a rename, about name, for a message that names the
-// file already.
-func pathless(name string, err error) error {
+// file already: "read testdata/x.json: file does not exist" rather than
+// "read testdata/x.json: open testdata/x.json: file does not exist". Other
+// errors it returns as they are.
+func Pathless(name string, err error) error {
 	var pathErr *iofs.PathError
 	if errors.As(err, &pathErr) && pathErr.Path == name {
 		return pathErr.Err

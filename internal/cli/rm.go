@@ -112,7 +112,7 @@ func rm(e *env, args, storeFlags []string) error {
 func removable(p place, stores []string) (string, error) {
 	info, err := lstat(p.fsys, p.path)
 	if err != nil {
-		return "", pathless(err)
+		return "", fs.Pathless(p.path, err)
 	}
 	switch {
 	case info.IsDir():

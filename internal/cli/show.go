@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	iofs "io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -201,13 +200,3 @@ type messageError struct {
 
 func (e *messageError) Error() string { return e.msg }
 func (e *messageError) Unwrap() error { return e.err }
-
-// pathless returns the error inside an *fs.PathError, for messages that name
-// the path already.
-func pathless(err error) error {
-	var pe *iofs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/pecapiku/pecapiku/cache"
+	"github.com/pecapiku/pecapiku/fs"
 	"github.com/pecapiku/pecapiku/internal/remote"
 )
 
@@ -145,7 +146,7 @@ func sharedModuleStores(e *env) ([]place, error) {
 	if _, err := shared.fsys.Stat(top); errors.Is(err, iofs.ErrNotExist) {
 		return nil, nil
 	} else if err != nil {
-		return nil, fmt.Errorf("%s: %w", e.name(shared, top), pathless(err))
+		return nil, fmt.Errorf("%s: %w", e.name(shared, top), fs.Pathless(top, err))
 	}
 	nested := func(dir string) bool {
 		rel, err := filepath.Rel(top, dir)
@@ -219,7 +220,7 @@ func isDir(dir string) error { return isDirOn(osFs, dir) }
 func isDirOn(fsys afero.Fs, dir string) error {
 	info, err := fsys.Stat(dir)
 	if err != nil {
-		return pathless(err)
+		return fs.Pathless(dir, err)
 	}
 	if !info.IsDir() {
 		return errors.New("not a directory")
