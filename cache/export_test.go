@@ -31,3 +31,7 @@ func AssumeIgnoresCase(s *Store) {
 	caseRoots.Store(s.dirID(s.dir), b)
 	s.cases.insensitive.Store(&b)
 }
+
+// RemoveEmptyDirs exposes removeEmptyDirs to the tests: after the removal of
+// the file path of s, it removes the directories that leaves empty.
+func RemoveEmptyDirs(s *Store, path string) { s.removeEmptyDirs(path) }

@@ -66,6 +66,35 @@ func TestRemoveRefusesLinkedDirectories(t *testing.T) {
 	assert.Assert(t, exists(t, afero.NewOsFs(), filepath.Join(outside, "important.json")))
 }
 
+// TestEmptyDirsNotLinks: after removing an entry, the store removes the
+// directories that leaves empty, and never a link that stands where a
+// directory would, wherever it leads: it did not make the link.
+func TestEmptyDirsNotLinks(t *testing.T) {
+	for name, target := range map[string]string{"full": "1\n", "empty": ""} {
+		t.Run(name, func(t *testing.T) {
+			base := t.TempDir()
+			dir := filepath.Join(base, ".pecapiku")
+			outside := filepath.Join(base, "outside")
+			assert.NilError(t, os.MkdirAll(outside, 0o755))
+			if target != "" {
+				assert.NilError(t, os.WriteFile(filepath.Join(outside, "important.json"), []byte(target), 0o644))
+			}
+			assert.NilError(t, os.MkdirAll(filepath.Join(dir, "TestA"), 0o755))
+			link := filepath.Join(dir, "TestA", "link")
+			assert.NilError(t, os.Symlink(outside, link))
+			store, err := cache.NewStore(dir, cache.WithAccess(cache.ReadExecuteWrite))
+			assert.NilError(t, err)
+
+			cache.RemoveEmptyDirs(store, filepath.Join(link, "gone.json"))
+			info, err := os.Lstat(link)
+			assert.NilError(t, err, "the link is left alone")
+			assert.Assert(t, info.Mode()&os.ModeSymlink != 0)
+			_, err = os.Stat(filepath.Join(dir, "TestA"))
+			assert.NilError(t, err, "the directory holding the link is not empty")
+		})
+	}
+}
+
 // TestOwnership: a store is pecapiku's own when its first write created its
 // directory, which leaves a marker in it, or when the directory is named
 // .pecapiku; a store in a directory that was already there is not.
