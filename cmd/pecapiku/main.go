@@ -1,5 +1,6 @@
 // Pecapiku lists, shows, verifies and removes the entries that pecapiku
-// stores, and prunes the fixtures no test uses any more.
+// stores, prunes the fixtures no test uses any more, and reviews the
+// recordings that runs which could not write left pending.
 //
 // Install it with
 //
@@ -20,6 +21,9 @@
 //	rm      remove entries
 //	prune   remove the entries that the tests of packages do not use
 //	migrate move entries that older versions laid out to their new paths
+//	review  show each pending recording and accept, reject or skip it
+//	accept  make pending recordings the recordings
+//	reject  delete pending recordings
 //
 // Every command takes --help. Errors go to standard error as
 // "pecapiku: ..."; the exit status is 2 for a mistake in the command line,
