@@ -174,6 +174,18 @@ func recording(path, moduleRoot string) (Recording, error) {
 	if err != nil {
 		return Recording{}, err
 	}
+	// A pending directory may come from elsewhere, such as a folder
+	// downloaded from CI: a recording reached through a link, or that is
+	// one, could make accepting read, and rejecting remove, any file.
+	osFs := afero.NewOsFs()
+	if err := fs.CheckUnder(osFs, root, path); err != nil {
+		return Recording{}, fmt.Errorf("%s: not a pending recording: %w", path, err)
+	}
+	if info, err := os.Lstat(path); err != nil {
+		return Recording{}, err
+	} else if !info.Mode().IsRegular() {
+		return Recording{}, fmt.Errorf("%s: not a pending recording: not a regular file", path)
+	}
 	base := filepath.Dir(root)
 	if artifact {
 		if moduleRoot == "" {
@@ -227,6 +239,9 @@ func Reject(r Recording) error {
 	}
 	root, _, _ := pendingRoot(r.Path)
 	for d := filepath.Dir(r.Path); d != root && strings.HasPrefix(d, root); d = filepath.Dir(d) {
+		if info, err := os.Lstat(d); err != nil || !info.IsDir() {
+			return nil // a link is not the pending area's to remove
+		}
 		if os.Remove(d) != nil {
 			return nil // not empty
 		}
