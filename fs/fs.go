@@ -280,16 +280,14 @@ func ReadFile(fsys afero.Fs, name string, limit int64) ([]byte, error) {
 // openRegular opens the regular file name on fsys for reading, refusing a
 // directory, a device, a named pipe or a socket, with errors as ReadFile's.
 func openRegular(fsys afero.Fs, name string) (afero.File, iofs.FileInfo, error) {
-	var f afero.File
-	var err error
-	if _, ok := fsys.(*afero.OsFs); ok {
-		// Opening a named pipe for reading waits for a writer, forever
-		// if none comes; without blocking, the open returns at once and
-		// the Stat below refuses it.
-		f, err = fsys.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	} else {
-		f, err = fsys.Open(name)
-	}
+	// Opening a named pipe for reading waits for a writer, forever if none
+	// comes; without blocking, the open returns at once and the Stat below
+	// refuses it. The flag is passed whatever fsys is, since a store's
+	// filesystem is often the real one wrapped (read-only, below a base
+	// directory), and filesystems that are not real ones ignore it. On the
+	// real one it also spares os.Open four system calls, which make the
+	// file non-blocking and back again.
+	f, err := fsys.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, nil, readError(name, err)
 	}

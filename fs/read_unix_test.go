@@ -42,20 +42,28 @@ func TestReadFileRefusesWhatIsNotAFile(t *testing.T) {
 		{"link to /dev/zero", zero, "fs: read " + zero + ": not a regular file (a character device)", fs.ErrNotRegular},
 		{"sparse 8 GB", sparse, "fs: read " + sparse + ": larger than the size limit: it holds 8589934592 bytes and the limit is 1073741824", fs.ErrTooLarge},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			done := make(chan error, 1)
-			go func() {
-				_, err := fs.ReadFile(afero.NewOsFs(), tc.path, fs.DefaultMaxSize)
-				done <- err
-			}()
-			select {
-			case err := <-done:
-				assert.Assert(t, errors.Is(err, tc.is), "%v", err)
-				assert.Error(t, err, tc.want)
-			case <-time.After(10 * time.Second):
-				t.Fatal("ReadFile blocked")
-			}
-		})
+		// The real filesystem as a store sees it: itself, read-only
+		// (a store without w), or below a base directory.
+		for fsName, fsys := range map[string]afero.Fs{
+			"OsFs":       afero.NewOsFs(),
+			"ReadOnlyFs": afero.NewReadOnlyFs(afero.NewOsFs()),
+			"BasePathFs": afero.NewBasePathFs(afero.NewOsFs(), "/"),
+		} {
+			t.Run(tc.name+"/"+fsName, func(t *testing.T) {
+				done := make(chan error, 1)
+				go func() {
+					_, err := fs.ReadFile(fsys, tc.path, fs.DefaultMaxSize)
+					done <- err
+				}()
+				select {
+				case err := <-done:
+					assert.Assert(t, errors.Is(err, tc.is), "%v", err)
+					assert.Error(t, err, tc.want)
+				case <-time.After(10 * time.Second):
+					t.Fatal("ReadFile blocked")
+				}
+			})
+		}
 	}
 }
 
