@@ -194,7 +194,7 @@ func recording(path, moduleRoot string) (Recording, error) {
 		base = moduleRoot
 	}
 	r := Recording{Path: path, Target: filepath.Join(base, rel), base: base}
-	if diff, err := os.ReadFile(path + DiffExt); err == nil {
+	if diff, err := fs.ReadFile(osFs, path+DiffExt, fs.DefaultMaxSize); err == nil {
 		r.Diff = string(diff)
 	}
 	return r, nil
