@@ -124,7 +124,7 @@ import (
 // safe for concurrent use.
 type Store struct {
 	fsys     afero.Fs // read-only unless access has w
-	base     afero.Fs // as given, for telling which stores share a disk
+	base     afero.Fs // as given: for telling which stores share a disk, and for reading entries
 	dir      string
 	access   Access
 	codec    Codec
@@ -716,7 +716,11 @@ func (s *Store) emptyDir(dir string) bool {
 // readFile returns the content of the entry file at path, a regular file of
 // at most the store's size limit.
 func (s *Store) readFile(path string) ([]byte, error) {
-	data, err := fs.ReadFile(s.fsys, path, s.maxSize)
+	// From the filesystem as given: reading changes nothing, and fs reads
+	// the real filesystem without waiting on a named pipe only when it
+	// sees it as it is, not behind the read-only wrapper of a store
+	// without w.
+	data, err := fs.ReadFile(s.base, path, s.maxSize)
 	if errors.Is(err, fs.ErrTooLarge) {
 		return nil, fmt.Errorf("cache: %w; if the entry is meant to be that large, raise the limit with cache.WithMaxSize", err)
 	}

@@ -281,13 +281,26 @@ func ReadFile(fsys afero.Fs, name string, limit int64) ([]byte, error) {
 // directory, a device, a named pipe or a socket, with errors as ReadFile's.
 func openRegular(fsys afero.Fs, name string) (afero.File, iofs.FileInfo, error) {
 	// Opening a named pipe for reading waits for a writer, forever if none
-	// comes; without blocking, the open returns at once and the Stat below
-	// refuses it. The flag is passed whatever fsys is, since a store's
-	// filesystem is often the real one wrapped (read-only, below a base
-	// directory), and filesystems that are not real ones ignore it. On the
-	// real one it also spares os.Open four system calls, which make the
-	// file non-blocking and back again.
-	f, err := fsys.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	// comes. On the real filesystem the open does not wait (O_NONBLOCK),
+	// and the Stat below refuses the pipe; the flag also spares os.Open
+	// four system calls, which make the file non-blocking and back again.
+	// Other filesystems may not ignore the flag (a MemMapFs opens the file
+	// for writing), so where one of afero's wrappers may lead to the real
+	// filesystem, a Stat refuses what is not a regular file before the
+	// open; filesystems of their own have no named pipes.
+	var f afero.File
+	var err error
+	switch fsys.(type) {
+	case *afero.OsFs:
+		f, err = fsys.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	case *afero.ReadOnlyFs, *afero.BasePathFs, *afero.CopyOnWriteFs, *afero.CacheOnReadFs, *afero.RegexpFs:
+		if info, err := fsys.Stat(name); err == nil && !info.IsDir() && !info.Mode().IsRegular() {
+			return nil, nil, fmt.Errorf("fs: read %s: %w (%s)", name, ErrNotRegular, kind(info.Mode()))
+		}
+		f, err = fsys.Open(name)
+	default:
+		f, err = fsys.Open(name)
+	}
 	if err != nil {
 		return nil, nil, readError(name, err)
 	}
@@ -314,12 +327,16 @@ func openRegular(fsys afero.Fs, name string) (afero.File, iofs.FileInfo, error) 
 // error as for [ReadFile].
 func SameContent(fsys afero.Fs, name string, data []byte) (same, exists bool, err error) {
 	// The size first, from a Stat: on an object store it comes from a
-	// listing, where opening the file would fetch it.
-	switch info, err := fsys.Stat(name); {
-	case errors.Is(err, iofs.ErrNotExist):
-		return false, false, nil
-	case err == nil && info.Mode().IsRegular() && info.Size() != int64(len(data)):
-		return false, true, nil
+	// listing, where opening the file would fetch it. On the real
+	// filesystem opening costs no more than a Stat, and the size comes
+	// from the open file.
+	if _, real := fsys.(*afero.OsFs); !real {
+		switch info, err := fsys.Stat(name); {
+		case errors.Is(err, iofs.ErrNotExist):
+			return false, false, nil
+		case err == nil && info.Mode().IsRegular() && info.Size() != int64(len(data)):
+			return false, true, nil
+		}
 	}
 	f, info, err := openRegular(fsys, name)
 	if errors.Is(err, iofs.ErrNotExist) {
@@ -374,11 +391,13 @@ func readError(name string, err error) error {
 // Pathless returns the error inside err when err is an *iofs.PathError, or
 // the *os.LinkError of a rename, about name, for a message that names the
 // file already: "read testdata/x.json: file does not exist" rather than
-// "read testdata/x.json: open testdata/x.json: file does not exist". Other
-// errors it returns as they are.
+// "read testdata/x.json: open testdata/x.json: file does not exist". An
+// error about a path that ends in name is about it too, seen through a
+// filesystem below a base directory (an afero.BasePathFs). Other errors it
+// returns as they are.
 func Pathless(name string, err error) error {
 	var pathErr *iofs.PathError
-	if errors.As(err, &pathErr) && pathErr.Path == name {
+	if errors.As(err, &pathErr) && strings.HasSuffix(pathErr.Path, name) {
 		return pathErr.Err
 	}
 	var linkErr *os.LinkError

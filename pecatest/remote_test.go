@@ -170,6 +170,10 @@ func (downFs) Open(name string) (afero.File, error) {
 	return nil, fmt.Errorf("GetObject %s: connection refused: %w", name, cache.ErrUnavailable)
 }
 
+func (f downFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	return f.Open(name)
+}
+
 func (downFs) Stat(name string) (iofs.FileInfo, error) {
 	return nil, fmt.Errorf("HeadObject %s: connection refused: %w", name, cache.ErrUnavailable)
 }
