@@ -404,7 +404,15 @@ func (c *call) abs(path string) (string, error) {
 // display returns how messages show path, a file on this machine: relative
 // to the package directory when it lies below it.
 func display(path string) string {
-	if startDirErr == nil && filepath.IsAbs(path) {
+	if startDirErr != nil {
+		return path
+	}
+	// The usual case, a clean path below the package directory, without
+	// the work of filepath.Rel.
+	if rel, ok := strings.CutPrefix(path, startDir+string(filepath.Separator)); ok && rel != "" && filepath.Clean(rel) == rel && filepath.IsLocal(rel) {
+		return rel
+	}
+	if filepath.IsAbs(path) {
 		if rel, err := filepath.Rel(startDir, path); err == nil && filepath.IsLocal(rel) {
 			return rel
 		}
@@ -413,9 +421,6 @@ func display(path string) string {
 }
 
 func newCall(t TB, name, fn string, opts []Option, defaultCodec cache.Codec) (*call, error) {
-	if h, ok := t.(helper); ok {
-		h.Helper()
-	}
 	return newCallAt(t, name, "", fn, opts, defaultCodec)
 }
 
@@ -423,9 +428,6 @@ func newCall(t TB, name, fn string, opts []Option, defaultCodec cache.Codec) (*c
 // itself) below the entry name: Transport keeps a fixture's large bodies
 // in the entries <name>.bodies/<hash>.
 func newCallAt(t TB, name, sub, fn string, opts []Option, defaultCodec cache.Codec) (*call, error) {
-	if h, ok := t.(helper); ok {
-		h.Helper()
-	}
 	set := settings{dir: DefaultDir, codec: defaultCodec}
 	for _, opt := range opts {
 		opt(&set)
@@ -695,14 +697,14 @@ func (c *call) record(got any) {
 // recorded it that reading it made, for a Golden, which logs nothing else
 // when it matches.
 func (c *call) logMoved() {
-	if h, ok := c.t.(helper); ok {
-		h.Helper()
-	}
 	c.mu.Lock()
 	events := c.events
 	c.mu.Unlock()
 	for _, e := range events {
 		if e.Kind == cache.EventMoved {
+			if h, ok := c.t.(helper); ok {
+				h.Helper()
+			}
 			c.logMove(e)
 		}
 	}

@@ -182,11 +182,18 @@ func indexLit(data []byte, lit string, fold bool) int {
 	if !fold {
 		return bytes.Index(data, []byte(lit))
 	}
-	firsts := string([]byte{lit[0], lit[0] - 'a' + 'A'})
+	// The first letter in either case, found with two IndexByte, which
+	// are many times faster than one IndexAny with both; the second looks
+	// only as far as the first found.
+	lower, upper := lit[0], lit[0]-'a'+'A'
 	for done := 0; len(data)-done >= len(lit); {
-		i := bytes.IndexAny(data[done:], firsts)
+		rest := data[done:]
+		i := bytes.IndexByte(rest, lower)
 		if i < 0 {
-			return -1
+			i = len(rest)
+		}
+		if j := bytes.IndexByte(rest[:i], upper); j >= 0 {
+			i = j
 		}
 		i += done
 		if len(data)-i < len(lit) {
