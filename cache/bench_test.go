@@ -91,6 +91,12 @@ func BenchmarkMissWrite(b *testing.B) {
 				value := bench.Records(size.Bytes)
 				fn := func() ([]bench.Record, error) { return value, nil }
 				const key = "BenchmarkMissWrite/value"
+				// Another entry keeps the entry's directory, which Delete
+				// would remove once empty: both write a file into a
+				// directory that is there.
+				if err := store.Write("BenchmarkMissWrite/kept", value); err != nil {
+					b.Fatal(err)
+				}
 				path, _ := store.Path(key)
 				floorPath := filepath.Join(filepath.Dir(path), "floor")
 				ours := func() bench.Time {
