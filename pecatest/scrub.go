@@ -152,12 +152,12 @@ var credentialPatterns = []credentialPattern{
 func (p credentialPattern) matches(data []byte, n int) [][2]int {
 	var locs [][2]int
 	for _, lit := range p.lits {
+		find := litFinder{data: data, lit: lit, fold: p.fold, nextLower: -1}
 		for off := 0; off < len(data) && n != 0; {
-			i := indexLit(data[off:], lit, p.fold)
+			i := find.from(off)
 			if i < 0 {
 				break
 			}
-			i += off
 			off = i + 1
 			if p.wordStart && i > 0 && isWordByte(data[i-1]) {
 				continue
@@ -179,30 +179,52 @@ func (p credentialPattern) matches(data []byte, n int) [][2]int {
 
 // indexLit returns the index of lit in data, in any case with fold, or -1.
 func indexLit(data []byte, lit string, fold bool) int {
-	if !fold {
-		return bytes.Index(data, []byte(lit))
+	f := litFinder{data: data, lit: lit, fold: fold, nextLower: -1}
+	return f.from(0)
+}
+
+// A litFinder finds the literal lit (lower case, with fold) in data, from
+// offsets that only grow. With fold, it finds the first letter in either
+// case with two IndexByte, which are many times faster than one IndexAny
+// with both: it remembers the next lower case one until it is passed, and
+// looks for the upper case one only up to it, so that each byte is looked
+// at a bounded number of times, however the cases mix and however many
+// times it is asked.
+type litFinder struct {
+	data      []byte
+	lit       string
+	fold      bool
+	nextLower int // the next lower case first letter, len(data) for none, -1 before the first look
+}
+
+// from returns the index of the first lit in data at or after off, or -1.
+func (f *litFinder) from(off int) int {
+	data, lit := f.data, f.lit
+	if !f.fold {
+		if i := bytes.Index(data[off:], []byte(lit)); i >= 0 {
+			return off + i
+		}
+		return -1
 	}
-	// The first letter in either case, found with two IndexByte, which
-	// are many times faster than one IndexAny with both; the second looks
-	// only as far as the first found.
 	lower, upper := lit[0], lit[0]-'a'+'A'
-	for done := 0; len(data)-done >= len(lit); {
-		rest := data[done:]
-		i := bytes.IndexByte(rest, lower)
-		if i < 0 {
-			i = len(rest)
+	for len(data)-off >= len(lit) {
+		if f.nextLower < off {
+			f.nextLower = len(data)
+			if i := bytes.IndexByte(data[off:], lower); i >= 0 {
+				f.nextLower = off + i
+			}
 		}
-		if j := bytes.IndexByte(rest[:i], upper); j >= 0 {
-			i = j
+		i := f.nextLower
+		if j := bytes.IndexByte(data[off:f.nextLower], upper); j >= 0 {
+			i = off + j
 		}
-		i += done
 		if len(data)-i < len(lit) {
 			return -1
 		}
 		if bytes.EqualFold(data[i:i+len(lit)], []byte(lit)) {
 			return i
 		}
-		done = i + 1
+		off = i + 1
 	}
 	return -1
 }
