@@ -178,6 +178,9 @@ func recording(path, moduleRoot string) (Recording, error) {
 	// downloaded from CI: a recording reached through a link, or that is
 	// one, could make accepting read, and rejecting remove, any file.
 	osFs := afero.NewOsFs()
+	if info, err := os.Lstat(root); err == nil && info.Mode()&iofs.ModeSymlink != 0 {
+		return Recording{}, fmt.Errorf("%s: not a pending recording: its pending directory %s is a symbolic link", path, root)
+	}
 	if err := fs.CheckUnder(osFs, root, path); err != nil {
 		return Recording{}, fmt.Errorf("%s: not a pending recording: %w", path, err)
 	}
@@ -194,6 +197,9 @@ func recording(path, moduleRoot string) (Recording, error) {
 		base = moduleRoot
 	}
 	r := Recording{Path: path, Target: filepath.Join(base, rel), base: base}
+	if info, err := os.Lstat(path + DiffExt); err != nil || !info.Mode().IsRegular() {
+		return r, nil // no diff, or one that is not the pending area's own file
+	}
 	if diff, err := fs.ReadFile(osFs, path+DiffExt, fs.DefaultMaxSize); err == nil {
 		r.Diff = string(diff)
 	}

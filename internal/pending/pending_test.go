@@ -59,3 +59,36 @@ func TestLinksInPending(t *testing.T) {
 	assert.NilError(t, err, "the link is left alone")
 	assert.Assert(t, info.Mode()&os.ModeSymlink != 0)
 }
+
+// TestPendingRootLink: a pending directory that is itself a link, such as
+// one in a downloaded folder leading into the module's store, is refused:
+// rejecting a recording in it would delete the recording it leads to. A
+// diff that is a link is not read.
+func TestPendingRootLink(t *testing.T) {
+	module := t.TempDir()
+	store := filepath.Join(module, "testdata", ".pecapiku", "TestA")
+	assert.NilError(t, os.MkdirAll(store, 0o755))
+	committed := filepath.Join(store, "x.json")
+	assert.NilError(t, os.WriteFile(committed, []byte("1\n"), 0o644))
+	download := filepath.Join(module, "download")
+	assert.NilError(t, os.MkdirAll(download, 0o755))
+	assert.NilError(t, os.Symlink(store, filepath.Join(download, pending.ArtifactDir)))
+
+	through := filepath.Join(download, pending.ArtifactDir, "x.json")
+	_, err := pending.Find([]string{through}, module)
+	assert.ErrorContains(t, err, through+": not a pending recording")
+	assert.ErrorContains(t, err, "symbolic link")
+	got, err := os.ReadFile(committed)
+	assert.NilError(t, err)
+	assert.Equal(t, string(got), "1\n", "the recording is left alone")
+
+	secret := filepath.Join(module, "secret")
+	assert.NilError(t, os.WriteFile(secret, []byte("TOPSECRET"), 0o644))
+	rec := filepath.Join(module, pending.LocalDir, "testdata", ".pecapiku", "TestA", "y.json")
+	assert.NilError(t, os.MkdirAll(filepath.Dir(rec), 0o755))
+	assert.NilError(t, os.WriteFile(rec, []byte("2\n"), 0o644))
+	assert.NilError(t, os.Symlink(secret, rec+pending.DiffExt))
+	recs, err := pending.Find([]string{rec}, module)
+	assert.NilError(t, err)
+	assert.Equal(t, recs[0].Diff, "", "a diff that is a link is not read")
+}
