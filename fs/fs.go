@@ -392,12 +392,12 @@ func readError(name string, err error) error {
 // the *os.LinkError of a rename, about name, for a message that names the
 // file already: "read testdata/x.json: file does not exist" rather than
 // "read testdata/x.json: open testdata/x.json: file does not exist". An
-// error about a path that ends in name is about it too, seen through a
-// filesystem below a base directory (an afero.BasePathFs). Other errors it
-// returns as they are.
+// error about a path that ends in name, after a separator, is about it too,
+// seen through a filesystem below a base directory (an afero.BasePathFs).
+// Other errors it returns as they are.
 func Pathless(name string, err error) error {
 	var pathErr *iofs.PathError
-	if errors.As(err, &pathErr) && strings.HasSuffix(pathErr.Path, name) {
+	if errors.As(err, &pathErr) && isAbout(pathErr.Path, name) {
 		return pathErr.Err
 	}
 	var linkErr *os.LinkError
@@ -405,6 +405,16 @@ func Pathless(name string, err error) error {
 		return linkErr.Err
 	}
 	return err
+}
+
+// isAbout reports whether the path p names the file name, as it is or below
+// a base directory: p ends in name, after a separator.
+func isAbout(p, name string) bool {
+	if name == "" || !strings.HasSuffix(p, name) {
+		return false
+	}
+	rest := p[:len(p)-len(name)]
+	return rest == "" || os.IsPathSeparator(name[0]) || os.IsPathSeparator(rest[len(rest)-1])
 }
 
 // ErrIsDir is returned, wrapped, by [ReadFile] when the name it is given is a

@@ -2,6 +2,7 @@ package fs_test
 
 import (
 	"errors"
+	"fmt"
 	iofs "io/fs"
 	"os"
 	"path/filepath"
@@ -454,5 +455,32 @@ func TestSameContent(t *testing.T) {
 			_, _, err = fs.SameContent(fsys, dir, nil)
 			assert.Assert(t, errors.Is(err, fs.ErrIsDir), err)
 		})
+	}
+}
+
+// TestPathless: the path is taken out of an error about the file a message
+// names already, seen as it is or below a base directory, and left in an
+// error about another file.
+func TestPathless(t *testing.T) {
+	sep := string(filepath.Separator)
+	inner := errors.New("no such file or directory")
+	for _, tc := range []struct {
+		path, name string
+		stripped   bool
+	}{
+		{"x.json", "x.json", true},
+		{sep + "base" + sep + "TestA" + sep + "x.json", sep + "TestA" + sep + "x.json", true},
+		{sep + "base" + sep + "TestA" + sep + "x.json", "TestA" + sep + "x.json", true},
+		{"TestA" + sep + "sub.json", "b.json", false},
+		{"TestA" + sep + "x.json", "", false},
+		{"other.json", "x.json", false},
+	} {
+		err := fmt.Errorf("wrapped: %w", &iofs.PathError{Op: "lstat", Path: tc.path, Err: inner})
+		got := fs.Pathless(tc.name, err)
+		if tc.stripped {
+			assert.Equal(t, got, inner, "%s about %s", tc.path, tc.name)
+		} else {
+			assert.Equal(t, got, err, "%s about %s", tc.path, tc.name)
+		}
 	}
 }
