@@ -684,18 +684,18 @@ func (s *Store) removeEmptyDirs(path string) {
 
 // removeEmptyDir removes dir when it is a directory, not a link to one, and
 // holds no file, and reports whether it did. On the real filesystem it
-// leaves the check for files to rmdir(2), which refuses a directory that is
-// not empty, atomically and at a cost that does not grow with the directory,
-// whereas reading even one name of it makes the kernel read a whole block of
-// names, which in a directory of many entries costs several times the
-// removal itself. An afero.Fs in general promises no such refusal, so on
-// others it reads one name first.
+// leaves both checks to rmdir (see rmdir_unix.go), which makes them
+// atomically and at a cost that does not grow with the directory, whereas
+// reading even one name of it makes the kernel read a whole block of names,
+// which in a directory of many entries costs several times the removal
+// itself. An afero.Fs in general promises no such refusal, so on others it
+// looks at dir first.
 func (s *Store) removeEmptyDir(dir string) bool {
+	if _, ok := s.fsys.(*afero.OsFs); ok {
+		return rmdir(dir) == nil
+	}
 	if info, err := lstat(s.fsys, dir); err != nil || !info.IsDir() {
 		return false // a link the store did not make, whatever it leads to
-	}
-	if _, ok := s.fsys.(*afero.OsFs); ok {
-		return s.fsys.Remove(dir) == nil // os.Remove: rmdir(2) on a directory
 	}
 	return s.emptyDir(dir) && s.fsys.Remove(dir) == nil
 }
