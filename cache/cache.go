@@ -716,10 +716,11 @@ func (s *Store) emptyDir(dir string) bool {
 // readFile returns the content of the entry file at path, a regular file of
 // at most the store's size limit.
 func (s *Store) readFile(path string) ([]byte, error) {
-	// From the filesystem as given: reading changes nothing, and fs reads
-	// the real filesystem without waiting on a named pipe only when it
-	// sees it as it is, not behind the read-only wrapper of a store
-	// without w.
+	// From the filesystem as given, not through the read-only wrapper of
+	// a store without w: reading changes nothing, and fs reads the real
+	// filesystem, seen as it is, with one call fewer (a wrapper gets a
+	// Stat first, to refuse a named pipe). Everything that writes still
+	// goes through the wrapper.
 	data, err := fs.ReadFile(s.base, path, s.maxSize)
 	if errors.Is(err, fs.ErrTooLarge) {
 		return nil, fmt.Errorf("cache: %w; if the entry is meant to be that large, raise the limit with cache.WithMaxSize", err)

@@ -287,7 +287,9 @@ func openRegular(fsys afero.Fs, name string) (afero.File, iofs.FileInfo, error) 
 	// Other filesystems may not ignore the flag (a MemMapFs opens the file
 	// for writing), so where one of afero's wrappers may lead to the real
 	// filesystem, a Stat refuses what is not a regular file before the
-	// open; filesystems of their own have no named pipes.
+	// open (a named pipe put there between the two could still make the
+	// open wait: the real filesystem, as a store reads it, has no such
+	// gap); filesystems of their own have no named pipes.
 	var f afero.File
 	var err error
 	switch fsys.(type) {
@@ -323,8 +325,9 @@ func openRegular(fsys afero.Fs, name string) (afero.File, iofs.FileInfo, error) 
 // SameContent reports whether the file name on fsys holds exactly data,
 // and whether it exists, reading it a piece at a time, so that comparing a
 // large file costs no copy of it in memory; a file of another size is not
-// opened at all. A missing file is no error; one that is not regular is an
-// error as for [ReadFile].
+// read (nor, on a filesystem other than the real one, opened: its size
+// comes from a Stat). A missing file is no error; one that is not regular
+// is an error as for [ReadFile].
 func SameContent(fsys afero.Fs, name string, data []byte) (same, exists bool, err error) {
 	// The size first, from a Stat: on an object store it comes from a
 	// listing, where opening the file would fetch it. On the real

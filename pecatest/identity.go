@@ -15,7 +15,7 @@ import (
 // values.
 var (
 	claims   sync.Map // cache.EntryID → *claim: the first call for each entry
-	asked    sync.Map // askedKey → string: the call site of a test's Memo of a name
+	asked    sync.Map // askedKey → *site: the call site of a test's Memo of a name
 	thisFile = func() string { _, file, _, _ := runtime.Caller(0); return filepath.Dir(file) }()
 )
 
@@ -40,9 +40,10 @@ type askedKey struct {
 // function), or two calls using the entry with different types, or as a
 // Memo and as a Golden. It returns the message, or "".
 //
-// A call of an entry that an earlier call claimed with the same kind and
-// type, the usual case, reads the stack not at all; the others keep its
-// program counters, and a message only turns them into a file and a line.
+// A Memo reads the stack (its program counters only) to remember where the
+// test asked for the name; a Golden of an entry that an earlier call
+// claimed with the same kind and type, the usual case, reads it not at all.
+// Only a message turns program counters into a file and a line.
 func (c *call) checkIdentity(kind string, typ reflect.Type) string {
 	var at *site
 	if kind == "Memo" && reflect.TypeOf(c.t).Comparable() {
