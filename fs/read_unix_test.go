@@ -117,3 +117,23 @@ func TestLeftoversStayFew(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Assert(t, len(entries) <= 9, "leftovers grew: %v", entries)
 }
+
+// TestFreshLeftoversTakenOver: a leftover of a writer killed a moment ago
+// is taken over like an old one, so that writers killed in quick
+// succession leave no more than the fixed names.
+func TestFreshLeftoversTakenOver(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "entry.json")
+	for slot := 0; slot < 8; slot++ {
+		left := filepath.Join(dir, ".entry.json.tmp-"+strconv.Itoa(slot))
+		assert.NilError(t, os.WriteFile(left, []byte("half a value"), 0o600))
+	}
+	assert.NilError(t, fs.WriteAtomic(afero.NewOsFs(), name, []byte("whole")))
+	entries, err := os.ReadDir(dir)
+	assert.NilError(t, err)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	assert.DeepEqual(t, left, []string{".entry.json.tmp-1", ".entry.json.tmp-2", ".entry.json.tmp-3", ".entry.json.tmp-4", ".entry.json.tmp-5", ".entry.json.tmp-6", ".entry.json.tmp-7", "entry.json"})
+}

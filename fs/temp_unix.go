@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"time"
 
 	"github.com/spf13/afero"
 	"golang.org/x/sys/unix"
@@ -20,22 +19,22 @@ import (
 // keep such leftovers bounded without a listing of the directory (which
 // costs as much as the directory is large), the temporary files of one
 // destination take a few fixed names, ".<name>.tmp-0" to ".<name>.tmp-7", in
-// turn. A writer holds a flock(2) lock on its temporary file from the moment
+// turn. A writer holds a flock(2) lock on its temporary file from just after
 // it creates it until after it has renamed it, so a file of one of those
-// names that can be locked, and that is not brand new (a writer creates its
-// file and locks it at once), was left by a writer that stopped: the next
+// names that can be locked was left by a writer that stopped: the next
 // writer of the destination removes it and takes its name. A file that is
-// locked, or new, belongs to a live writer and is never touched; when every
-// name is taken, the writer falls back to a random name, as on other
-// filesystems.
+// locked belongs to a live writer and is never touched; when every name is
+// taken, the writer falls back to a random name, as on other filesystems.
+//
+// A writer that has created its file but not yet locked it looks like one
+// that stopped, and may see its file removed and the name taken by another.
+// So, once it holds its lock, it checks that its file is still the one at
+// the name, and takes another name if not: it never renames a file that is
+// not its own. Once it holds the lock and has checked, no one removes its
+// file, since removing takes the lock first.
 
 // tempSlots is the number of fixed temporary names of a destination.
 const tempSlots = 8
-
-// staleAfter is how old a temporary file that no one holds must be before it
-// counts as left behind: far longer than the moment between a writer's
-// creation of its file and its lock.
-const staleAfter = 2 * time.Second
 
 // createTemp creates the temporary file of a write of base in dir.
 func createTemp(fsys afero.Fs, dir, base string) (afero.File, error) {
@@ -47,10 +46,12 @@ func createTemp(fsys afero.Fs, dir, base string) (afero.File, error) {
 		for attempt := 0; attempt < 2; attempt++ {
 			f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
 			if err == nil {
-				if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {
+				if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil && stillAt(f, name) {
 					return f, nil
 				}
-				// Locked already: another writer has just taken the name.
+				// Locked, or removed and the name taken again, by
+				// another writer between the creation and the lock:
+				// the name is that writer's now.
 				f.Close()
 				break
 			}
@@ -62,9 +63,15 @@ func createTemp(fsys afero.Fs, dir, base string) (afero.File, error) {
 	return afero.TempFile(fsys, dir, "."+base+tempInfix+"*")
 }
 
+// stillAt reports whether f is the file at name.
+func stillAt(f *os.File, name string) bool {
+	held, err1 := f.Stat()
+	now, err2 := os.Lstat(name)
+	return err1 == nil && err2 == nil && os.SameFile(held, now)
+}
+
 // removeIfLeft removes the temporary file name when a writer that stopped
-// left it there: no one holds its lock and no one wrote to it for a while.
-// It reports whether it removed it.
+// left it there: no one holds its lock. It reports whether it removed it.
 func removeIfLeft(name string) bool {
 	f, err := os.OpenFile(name, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if err != nil {
@@ -74,9 +81,7 @@ func removeIfLeft(name string) bool {
 	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
 		return false // a live writer holds it
 	}
-	held, err1 := f.Stat()
-	now, err2 := os.Lstat(name)
-	if err1 != nil || err2 != nil || !os.SameFile(held, now) || !held.Mode().IsRegular() || time.Since(held.ModTime()) < staleAfter {
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() || !stillAt(f, name) {
 		return false
 	}
 	// Still holding the lock of the very file at the name: no writer can
