@@ -133,7 +133,7 @@ type Store struct {
 	observer func(Event)
 	once     bool
 	maxSize  int64
-	cases    *storeCase // see casefold.go
+	known    *storeKnows // what it has found out, shared with its copies
 }
 
 // An Option configures a [Store].
@@ -150,10 +150,42 @@ type settings struct {
 }
 
 // WithAccess sets the store's access, overriding PECAPIKU_ACCESS.
-func WithAccess(a Access) Option { return func(s *settings) { s.access = a } }
+func WithAccess(a Access) Option {
+	if int(a) < len(accessOptions) {
+		return accessOptions[a]
+	}
+	return func(s *settings) { s.access = a }
+}
+
+// accessOptions are the options of [WithAccess], made once: a caller that
+// makes a store per call (pecatest) would otherwise allocate one each time.
+var accessOptions = func() (opts [8]Option) {
+	for a := range opts {
+		opts[a] = func(s *settings) { s.access = Access(a) }
+	}
+	return opts
+}()
 
 // WithCodec sets the codec of the store's entries; the default is [JSON].
-func WithCodec(c Codec) Option { return func(s *settings) { s.codec = c } }
+func WithCodec(c Codec) Option {
+	switch c {
+	case JSON:
+		return withJSON
+	case Gob:
+		return withGob
+	case Raw:
+		return withRaw
+	}
+	return func(s *settings) { s.codec = c }
+}
+
+// The options of [WithCodec] for the codecs of this package, made once (see
+// accessOptions).
+var (
+	withJSON Option = func(s *settings) { s.codec = JSON }
+	withGob  Option = func(s *settings) { s.codec = Gob }
+	withRaw  Option = func(s *settings) { s.codec = Raw }
+)
 
 // WithFs puts the store on fsys; the default is the filesystem that
 // [EnvStore] (PECAPIKU_STORE) names, else the real filesystem,
@@ -192,7 +224,9 @@ func WithMaxSize(n int64) Option { return func(s *settings) { s.maxSize = n } }
 // again. The encoding of every value computed is kept in memory until the
 // process ends. Package pecatest uses it, so that an entry's function runs
 // at most once per test binary under access re or e too.
-func OncePerProcess() Option { return func(s *settings) { s.once = true } }
+func OncePerProcess() Option { return oncePerProcess }
+
+var oncePerProcess Option = func(s *settings) { s.once = true }
 
 // NewStore returns the store of the entries under dir on the filesystem of
 // [WithFs] (a relative dir is relative to the working directory of the
@@ -247,13 +281,19 @@ func NewStore(dir string, opts ...Option) (*Store, error) {
 		observer: set.observer,
 		once:     set.once,
 		maxSize:  set.maxSize,
-		cases:    &storeCase{},
+		known:    &storeKnows{},
 	}
 	if !s.access.CanWrite() {
-		s.fsys = afero.NewReadOnlyFs(set.fsys)
+		if _, ok := set.fsys.(*afero.OsFs); ok {
+			s.fsys = readOnlyOsFs // the real filesystem has no state: one wrapper serves all
+		} else {
+			s.fsys = afero.NewReadOnlyFs(set.fsys)
+		}
 	}
 	return s, nil
 }
+
+var readOnlyOsFs = afero.NewReadOnlyFs(afero.NewOsFs())
 
 // Dir returns the store's directory.
 func (s *Store) Dir() string { return s.dir }
@@ -287,11 +327,16 @@ func (s *Store) Codec() Codec { return s.codec }
 // empty. [Store.Write] writes at Path and removes the old file too, and
 // [Store.Delete] removes both.
 func (s *Store) Path(key string) (string, error) {
+	if last := s.known.lastPath.Load(); last != nil && last.key == key {
+		return last.path, nil
+	}
 	rel, err := s.layout.Path(key)
 	if err != nil {
 		return "", fmt.Errorf("cache: %w", err)
 	}
-	return s.join(rel), nil
+	path := s.join(rel)
+	s.known.lastPath.Store(&keyPath{key, path})
+	return path, nil
 }
 
 // FormerPath returns the file that held the entry of key in the layout of
@@ -309,9 +354,8 @@ func (s *Store) FormerPath(key string) (string, error) {
 // join returns the file of rel, a path that a layout gave a key.
 func (s *Store) join(rel string) string {
 	// s.dir is clean, and so is rel, whose segments the layout made
-	// plain names: filepath.Join would only clean them again (a
-	// twentieth of Memo's cost beyond the floor at 1 KB). Join remains
-	// for "." and for volume names (C: on Windows).
+	// plain names: filepath.Join would only clean them again, on every
+	// call. Join remains for "." and for volume names (C: on Windows).
 	rel = filepath.FromSlash(rel)
 	switch {
 	case s.dir == "." || filepath.VolumeName(s.dir) != "":

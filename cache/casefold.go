@@ -67,13 +67,22 @@ func (s *Store) bucketLike() bool {
 	return ok && !cs.IgnoresCase()
 }
 
-// storeCase is what a store, and the copies of it that share its
-// directory, know of the case rules of its filesystem.
-type storeCase struct {
+// storeKnows is what a store, and the copies of it that share its
+// directory, have found out: the case rules of its filesystem, its
+// directory made absolute, and the path of the key asked for last.
+type storeKnows struct {
 	insensitive atomic.Pointer[bool] // nil until found
 	absOnce     sync.Once
 	absDir      string // the store's directory made absolute, on the real filesystem
+
+	// lastPath is the key whose path Store.Path found last, and the path:
+	// a caller often asks for the path of one key several times over (for
+	// its messages, for the entry's identity, to read it), and laying out
+	// a key is the costly part.
+	lastPath atomic.Pointer[keyPath]
 }
+
+type keyPath struct{ key, path string }
 
 // caseRoots holds, by the EntryID of a store's directory, whether its
 // filesystem ignores case, once found.
@@ -242,15 +251,15 @@ func (s *Store) dirID(dir string) EntryID {
 // absDir returns the store's directory, made absolute on the real
 // filesystem.
 func (s *Store) absDir() string {
-	s.cases.absOnce.Do(func() {
-		s.cases.absDir = s.dir
+	s.known.absOnce.Do(func() {
+		s.known.absDir = s.dir
 		if _, ok := s.base.(*afero.OsFs); ok {
 			if abs, err := filepath.Abs(s.dir); err == nil {
-				s.cases.absDir = abs
+				s.known.absDir = abs
 			}
 		}
 	})
-	return s.cases.absDir
+	return s.known.absDir
 }
 
 // below returns path relative to the store's directory, and whether it is
@@ -285,13 +294,13 @@ func (s *Store) below(path string) (string, bool) {
 // there, from which it finds out, once per process, when it does not know
 // yet; "" when there is none to ask with, in which case it reports false.
 func (s *Store) ignoresCase(path string) bool {
-	if v := s.cases.insensitive.Load(); v != nil {
+	if v := s.known.insensitive.Load(); v != nil {
 		return *v
 	}
 	id := s.dirID(s.dir)
 	if v, ok := caseRoots.Load(id); ok {
 		b := v.(bool)
-		s.cases.insensitive.Store(&b)
+		s.known.insensitive.Store(&b)
 		return b
 	}
 	if path == "" {
@@ -307,7 +316,7 @@ func (s *Store) ignoresCase(path string) bool {
 		return false
 	}
 	caseRoots.Store(id, b)
-	s.cases.insensitive.Store(&b)
+	s.known.insensitive.Store(&b)
 	return b
 }
 

@@ -29,7 +29,7 @@ func IgnoresCase(s *Store, path string) bool { return s.ignoresCase(path) }
 func AssumeIgnoresCase(s *Store) {
 	b := true
 	caseRoots.Store(s.dirID(s.dir), b)
-	s.cases.insensitive.Store(&b)
+	s.known.insensitive.Store(&b)
 }
 
 // RemoveEmptyDirs exposes removeEmptyDirs to the tests: after the removal of

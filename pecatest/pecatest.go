@@ -474,12 +474,16 @@ func newCallAt(t TB, name, sub, fn string, opts []Option, defaultCodec cache.Cod
 	case strings.Contains(name, `\`):
 		formerKey = test + name + sub
 	}
-	storeOpts := []cache.Option{cache.WithFs(set.fsys), cache.WithAccess(access), cache.WithCodec(set.codec), cache.OncePerProcess(),
+	withFs := withOsFs
+	if set.fsys != osFs {
+		withFs = cache.WithFs(set.fsys)
+	}
+	storeOpts := append(make([]cache.Option, 0, 6), withFs, cache.WithAccess(access), cache.WithCodec(set.codec), cache.OncePerProcess(),
 		cache.WithObserver(func(e cache.Event) {
 			c.mu.Lock()
 			c.events = append(c.events, e)
 			c.mu.Unlock()
-		})}
+		}))
 	if formerKey != "" {
 		storeOpts = append(storeOpts, cache.WithFormerKeys(func(key string) string {
 			if key == c.key {
@@ -570,7 +574,10 @@ func (c *call) olderNote() string {
 
 // osFs is the real filesystem, shared so that every call on it is known to
 // be on one disk.
-var osFs = afero.NewOsFs()
+var (
+	osFs     = afero.NewOsFs()
+	withOsFs = cache.WithFs(osFs) // made once: most calls use it
+)
 
 // logEvents reports in the test log what the cache did. It runs after Do
 // returns, in Memo's frame, so the log points at the test's line rather than
