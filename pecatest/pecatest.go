@@ -389,6 +389,10 @@ type call struct {
 // looks for it.
 var startDir, startDirErr = os.Getwd()
 
+// startDirSlash is startDir with a separator after it, the prefix of the
+// paths below it.
+var startDirSlash = startDir + string(filepath.Separator)
+
 // abs returns path as an absolute path: a relative one is taken from the
 // package directory (see startDir).
 func (c *call) abs(path string) (string, error) {
@@ -409,7 +413,7 @@ func display(path string) string {
 	}
 	// The usual case, a clean path below the package directory, without
 	// the work of filepath.Rel.
-	if rel, ok := strings.CutPrefix(path, startDir+string(filepath.Separator)); ok && rel != "" && filepath.Clean(rel) == rel && filepath.IsLocal(rel) {
+	if rel, ok := strings.CutPrefix(path, startDirSlash); ok && rel != "" && filepath.Clean(rel) == rel && filepath.IsLocal(rel) {
 		return rel
 	}
 	if filepath.IsAbs(path) {
