@@ -120,8 +120,19 @@ func WriteAtomic(fsys afero.Fs, name string, data []byte) error {
 	}
 	tmpName := tmp.Name()
 	fail := func(step string, err error) error {
-		tmp.Close()          // may already be closed; the first error is the one to report
-		fsys.Remove(tmpName) // best effort: the error being returned matters more
+		// Best effort, both: the error being returned matters more. The
+		// file is removed before it is closed, while its lock says the
+		// name is this writer's (see temp_unix.go): once closed, another
+		// writer may take the name over, and removing it then would
+		// remove that writer's file. Where the file must be closed before
+		// it can be removed (closeBeforeRename), names are random.
+		if !closeBeforeRename {
+			fsys.Remove(tmpName)
+		}
+		tmp.Close() // may already be closed
+		if closeBeforeRename {
+			fsys.Remove(tmpName)
+		}
 		return fmt.Errorf("fs: write %s: %s %s: %w", name, step, tmpName, Pathless(tmpName, err))
 	}
 	n, err := tmp.Write(data)
