@@ -51,3 +51,33 @@ func TestEntryNotAFile(t *testing.T) {
 		})
 	}
 }
+
+// TestRemoveLiveLeftover: a temporary file that a writer holds, at work in
+// another process say, is not a leftover: Remove refuses it, naming it,
+// and removes it once no one holds it.
+func TestRemoveLiveLeftover(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), cache.ReservedStoreName)
+	store, err := cache.NewStore(dir, cache.WithAccess(cache.ReadExecuteWrite))
+	assert.NilError(t, err)
+	assert.NilError(t, store.Write("TestA/v", "recorded"))
+	path, err := store.Path("TestA/v")
+	assert.NilError(t, err)
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-0")
+	assert.NilError(t, os.WriteFile(tmp, []byte("half a val"), 0o600))
+	live, err := os.OpenFile(tmp, os.O_RDWR, 0)
+	assert.NilError(t, err)
+	assert.NilError(t, syscall.Flock(int(live.Fd()), syscall.LOCK_EX|syscall.LOCK_NB))
+
+	leftovers, err := store.Leftovers()
+	assert.NilError(t, err)
+	assert.DeepEqual(t, leftovers, []string{tmp})
+	err = store.Remove(tmp)
+	assert.ErrorContains(t, err, "cache: remove "+tmp+": a writer is using it")
+	_, err = os.Stat(tmp)
+	assert.NilError(t, err, "the live writer's file is left alone")
+
+	assert.NilError(t, live.Close())
+	assert.NilError(t, store.Remove(tmp))
+	_, err = os.Stat(tmp)
+	assert.Assert(t, os.IsNotExist(err))
+}

@@ -443,9 +443,14 @@ func Reserved(path string) bool {
 	return strings.HasPrefix(filepath.Base(path), ".")
 }
 
+// ErrInUse is returned, wrapped, by [RemoveLeftover] for a temporary file
+// that a writer at work holds.
+var ErrInUse = errors.New("a writer is using it")
+
 // IsTemp reports whether the base name of path is a temporary file of
-// [WriteAtomic]. One that is still on disk was left by a process that stopped
-// while writing; it never replaced its destination and can be removed.
+// [WriteAtomic]. One that is on disk and that no writer holds was left by a
+// process that stopped while writing; it never replaced its destination and
+// can be removed with [RemoveLeftover].
 func IsTemp(path string) bool {
 	base := filepath.Base(path)
 	return strings.HasPrefix(base, ".") && strings.Contains(base, tempInfix)

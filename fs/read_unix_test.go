@@ -137,3 +137,26 @@ func TestFreshLeftoversTakenOver(t *testing.T) {
 	}
 	assert.DeepEqual(t, left, []string{".entry.json.tmp-1", ".entry.json.tmp-2", ".entry.json.tmp-3", ".entry.json.tmp-4", ".entry.json.tmp-5", ".entry.json.tmp-6", ".entry.json.tmp-7", "entry.json"})
 }
+
+// TestPipeAtTemporaryName: a named pipe planted at one of the temporary
+// names of a destination is neither waited on nor removed; the write takes
+// another name.
+func TestPipeAtTemporaryName(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "entry.json")
+	pipe := filepath.Join(dir, ".entry.json.tmp-0")
+	assert.NilError(t, syscall.Mkfifo(pipe, 0o600))
+	done := make(chan error, 1)
+	go func() { done <- fs.WriteAtomic(afero.NewOsFs(), name, []byte("whole")) }()
+	select {
+	case err := <-done:
+		assert.NilError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("WriteAtomic waited on the named pipe")
+	}
+	info, err := os.Lstat(pipe)
+	assert.NilError(t, err)
+	assert.Assert(t, info.Mode()&os.ModeNamedPipe != 0)
+	err = fs.RemoveLeftover(afero.NewOsFs(), pipe)
+	assert.Assert(t, errors.Is(err, fs.ErrNotRegular), "%v", err)
+}

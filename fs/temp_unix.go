@@ -4,6 +4,7 @@ package fs
 
 import (
 	"errors"
+	"fmt"
 	iofs "io/fs"
 	"os"
 	"path/filepath"
@@ -72,19 +73,52 @@ func stillAt(f *os.File, name string) bool {
 
 // removeIfLeft removes the temporary file name when a writer that stopped
 // left it there: no one holds its lock. It reports whether it removed it.
-func removeIfLeft(name string) bool {
-	f, err := os.OpenFile(name, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+func removeIfLeft(name string) bool { return removeLeftover(name) == nil }
+
+// removeLeftover removes the temporary file name if no one holds its lock,
+// and otherwise returns ErrInUse, or why it cannot tell.
+func removeLeftover(name string) error {
+	// Opened for writing where it can be, since flock on NFS needs it, and
+	// without waiting, since a named pipe planted at the name would make a
+	// plain open wait for a writer.
+	f, err := os.OpenFile(name, os.O_RDWR|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	if errors.Is(err, iofs.ErrPermission) {
+		f, err = os.OpenFile(name, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	}
 	if err != nil {
-		return false
+		return err
 	}
 	defer f.Close()
-	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
-		return false // a live writer holds it
+	if info, err := f.Stat(); err != nil {
+		return err
+	} else if !info.Mode().IsRegular() {
+		return fmt.Errorf("%w (%s)", ErrNotRegular, kind(info.Mode()))
 	}
-	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() || !stillAt(f, name) {
-		return false
+	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+		return ErrInUse
+	}
+	if !stillAt(f, name) {
+		return ErrInUse // the name was just taken over by another writer
 	}
 	// Still holding the lock of the very file at the name: no writer can
 	// be using it, and none can create another of this name meanwhile.
-	return os.Remove(name) == nil
+	return os.Remove(name)
+}
+
+// RemoveLeftover removes name, a temporary file of [WriteAtomic] (see
+// [IsTemp]) that a writer left behind, from fsys. On the real filesystem of
+// a Unix system it first makes sure that no writer holds the file, and
+// returns an error wrapping [ErrInUse], having removed nothing, if one does;
+// elsewhere a writer's files cannot be told apart, and it removes name.
+func RemoveLeftover(fsys afero.Fs, name string) error {
+	if !IsTemp(name) {
+		return fmt.Errorf("fs: remove %s: not a temporary file of an atomic write", name)
+	}
+	if _, ok := fsys.(*afero.OsFs); !ok {
+		return fsys.Remove(name)
+	}
+	if err := removeLeftover(name); err != nil {
+		return fmt.Errorf("fs: remove %s: %w", name, Pathless(name, err))
+	}
+	return nil
 }
