@@ -115,6 +115,13 @@ func WriteAtomic(fsys afero.Fs, name string, data []byte) error {
 		return fmt.Errorf("fs: write %s: create directory: %w", name, err)
 	}
 	tmp, err := createTemp(fsys, dir, base)
+	if errors.Is(err, iofs.ErrNotExist) {
+		// The directory was removed since MkdirAll, by a store that
+		// removed the last entry in it: make it again, once.
+		if err = fsys.MkdirAll(dir, 0o755); err == nil {
+			tmp, err = createTemp(fsys, dir, base)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("fs: write %s: create temporary file: %w", name, err)
 	}

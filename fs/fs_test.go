@@ -484,3 +484,32 @@ func TestPathless(t *testing.T) {
 		}
 	}
 }
+
+// raceDirFs is a filesystem on which another process removes a directory
+// just made, as a store does when it removes the last entry of a
+// directory, before the write puts its temporary file in it: once.
+type raceDirFs struct {
+	afero.Fs
+	raced bool
+}
+
+func (f *raceDirFs) MkdirAll(path string, perm os.FileMode) error {
+	if err := f.Fs.MkdirAll(path, perm); err != nil || f.raced {
+		return err
+	}
+	f.raced = true
+	return f.Fs.Remove(path)
+}
+
+// TestWriteAtomicDirectoryRemoved: a directory removed between its
+// creation and the write of the temporary file is made again, and the
+// write succeeds.
+func TestWriteAtomicDirectoryRemoved(t *testing.T) {
+	fsys := &raceDirFs{Fs: afero.NewOsFs()}
+	name := filepath.Join(t.TempDir(), "TestA", "x.json")
+	assert.NilError(t, fs.WriteAtomic(fsys, name, []byte("1\n")))
+	assert.Assert(t, fsys.raced)
+	got, err := os.ReadFile(name)
+	assert.NilError(t, err)
+	assert.Equal(t, string(got), "1\n")
+}
