@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/creack/pty"
 	"gotest.tools/v3/assert"
@@ -86,4 +87,37 @@ func TestByteSize(t *testing.T) {
 		assert.NilError(t, err, tc.in)
 		assert.Equal(t, int64(b), tc.want, tc.in)
 	}
+}
+
+// FuzzEscapeControls: whatever a raw entry holds, what show prints on a
+// terminal is valid UTF-8 and holds no character a terminal would obey
+// other than newline and tab, and text without such characters comes out
+// as it is.
+func FuzzEscapeControls(f *testing.F) {
+	for _, s := range []string{hostile, "plain\n", "\u2028\u2029\u0085", "\xff\xfe", "é\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := escapeControls(s)
+		if !utf8.ValidString(out) {
+			t.Fatalf("escapeControls(%q) = %q, not UTF-8", s, out)
+		}
+		plain := utf8.ValidString(s)
+		for _, r := range out {
+			if r == '\n' || r == '\t' {
+				continue
+			}
+			if r < 0x20 || r == 0x7f || 0x80 <= r && r < 0xa0 || r == '\u2028' || r == '\u2029' {
+				t.Fatalf("escapeControls(%q) = %q holds %U", s, out, r)
+			}
+		}
+		for _, r := range s {
+			if r != '\n' && r != '\t' && (r < 0x20 || r == 0x7f || 0x80 <= r && r < 0xa0 || r == '\u2028' || r == '\u2029') {
+				plain = false
+			}
+		}
+		if plain && out != s {
+			t.Fatalf("escapeControls(%q) = %q, but it holds nothing to escape", s, out)
+		}
+	})
 }
