@@ -144,44 +144,7 @@ var scaleSizes = []int{10, 1000, 10000, 100000}
 // x-10entries-cpu; miss syncs, and is judged by the wall clock.
 func BenchmarkScale(b *testing.B) {
 	value := bench.Records(256)
-	data, err := cache.JSON.Marshal(value)
-	if err != nil {
-		b.Fatal(err)
-	}
-	stores := map[int]*cache.Store{}
-	root := b.TempDir()
-	// Every entry is a hard link to a file holding the bytes store.Write
-	// writes: filling 100 000 entries through the atomic write would take
-	// minutes, and even creating and later removing 100 000 files of their
-	// own takes minutes on a busy disk, where links take seconds. A link is
-	// an entry like any other to a lookup, a read and a removal. A file has
-	// at most 65 000 links on ext4: entry(i) is one of a few files.
-	const linksPerFile = 50000
-	for i := 0; i <= slices.Max(scaleSizes)/linksPerFile; i++ {
-		if err := os.WriteFile(filepath.Join(root, fmt.Sprintf("entry-%d.json", i)), data, 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
-	entry := func(i int) string { return filepath.Join(root, fmt.Sprintf("entry-%d.json", i/linksPerFile)) }
-	for _, n := range scaleSizes {
-		// Named .pecapiku, a store that pecapiku owns without a marker,
-		// so that Remove may remove its entries.
-		store, err := cache.NewStore(filepath.Join(root, strconv.Itoa(n), cache.ReservedStoreName), cache.WithAccess(cache.ReadExecuteWrite))
-		if err != nil {
-			b.Fatal(err)
-		}
-		first, _ := store.Path(scaleKey(0))
-		if err := os.MkdirAll(filepath.Dir(first), 0o755); err != nil {
-			b.Fatal(err)
-		}
-		for i := 0; i < n; i++ {
-			path, _ := store.Path(scaleKey(i))
-			if err := os.Link(entry(i), path); err != nil {
-				b.Fatal(err)
-			}
-		}
-		stores[n] = store
-	}
+	stores, entry := scaleStores(b, value, nil)
 	fail := bench.MustNot[[]bench.Record](b)
 	compute := func() ([]bench.Record, error) { return value, nil }
 	hit := func(n int) func() bench.Time {
@@ -244,6 +207,56 @@ func BenchmarkScale(b *testing.B) {
 }
 
 func scaleKey(i int) string { return fmt.Sprintf("entries/k%06d", i) }
+
+// scaleStores returns a store of n entries holding value for each n of
+// scaleSizes, all in one directory as cache.Func puts them, each made by
+// prepare (if not nil) before it is filled, and entry(i), the file that
+// entry i of any of them is a link to.
+//
+// Every entry is a hard link to a file holding the bytes store.Write
+// writes: filling 100 000 entries through the atomic write would take
+// minutes, and even creating and later removing 100 000 files of their own
+// takes minutes on a busy disk, where links take seconds. A link is an
+// entry like any other to a lookup, a read and a removal. A file has at
+// most 65 000 links on ext4: entry(i) is one of a few files.
+func scaleStores(b *testing.B, value []bench.Record, prepare func(*cache.Store)) (stores map[int]*cache.Store, entry func(i int) string) {
+	data, err := cache.JSON.Marshal(value)
+	if err != nil {
+		b.Fatal(err)
+	}
+	root := b.TempDir()
+	const linksPerFile = 50000
+	for i := 0; i <= slices.Max(scaleSizes)/linksPerFile; i++ {
+		if err := os.WriteFile(filepath.Join(root, fmt.Sprintf("entry-%d.json", i)), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	entry = func(i int) string { return filepath.Join(root, fmt.Sprintf("entry-%d.json", i/linksPerFile)) }
+	stores = map[int]*cache.Store{}
+	for _, n := range scaleSizes {
+		// Named .pecapiku, a store that pecapiku owns without a marker,
+		// so that Remove may remove its entries.
+		store, err := cache.NewStore(filepath.Join(root, strconv.Itoa(n), cache.ReservedStoreName), cache.WithAccess(cache.ReadExecuteWrite))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if prepare != nil {
+			prepare(store)
+		}
+		first, _ := store.Path(scaleKey(0))
+		if err := os.MkdirAll(filepath.Dir(first), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < n; i++ {
+			path, _ := store.Path(scaleKey(i))
+			if err := os.Link(entry(i), path); err != nil {
+				b.Fatal(err)
+			}
+		}
+		stores[n] = store
+	}
+	return stores, entry
+}
 
 // BenchmarkParallel: hits from b.RunParallel's goroutines on one key, and on
 // a key of each goroutine; floor: os.ReadFile and json.Unmarshal of the same

@@ -2,9 +2,6 @@ package cache_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/pecapiku/pecapiku/cache"
@@ -46,31 +43,7 @@ func BenchmarkHitIgnoringCase(b *testing.B) {
 // its path in the listings of their directories: a hit in a directory of
 // n entries against one in a directory of 10, x-10entries.
 func BenchmarkScaleIgnoringCase(b *testing.B) {
-	value := bench.Records(256)
-	data, err := cache.JSON.Marshal(value)
-	if err != nil {
-		b.Fatal(err)
-	}
-	stores := map[int]*cache.Store{}
-	root := b.TempDir()
-	for _, n := range scaleSizes {
-		store, err := cache.NewStore(filepath.Join(root, strconv.Itoa(n)), cache.WithAccess(cache.ReadExecuteWrite))
-		if err != nil {
-			b.Fatal(err)
-		}
-		cache.AssumeIgnoresCase(store)
-		first, _ := store.Path(scaleKey(0))
-		if err := os.MkdirAll(filepath.Dir(first), 0o755); err != nil {
-			b.Fatal(err)
-		}
-		for i := 0; i < n; i++ {
-			path, _ := store.Path(scaleKey(i))
-			if err := os.WriteFile(path, data, 0o644); err != nil {
-				b.Fatal(err)
-			}
-		}
-		stores[n] = store
-	}
+	stores, _ := scaleStores(b, bench.Records(256), cache.AssumeIgnoresCase)
 	fail := bench.MustNot[[]bench.Record](b)
 	for n, store := range stores {
 		// The one listing of each directory in the process, made by
