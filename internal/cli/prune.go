@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/pecapiku/pecapiku/cache"
+	"github.com/pecapiku/pecapiku/fs"
 	"github.com/pecapiku/pecapiku/internal/remote"
 )
 
@@ -267,6 +268,7 @@ func carryOut(e *env, plans []*plan, dryRun bool) error {
 		fmt.Fprintln(e.stdout, e.name(p.place, dir))
 		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 		var storeSize int64
+		removed := 0
 		for _, r := range removals {
 			if r.size < 0 {
 				info, err := lstat(p.place.fsys, r.path)
@@ -276,19 +278,27 @@ func carryOut(e *env, plans []*plan, dryRun bool) error {
 				}
 				r.size = info.Size()
 			}
+			rel, _ := filepath.Rel(dir, r.path)
 			if !dryRun {
-				if err := p.store.Remove(r.path); err != nil {
+				err := p.store.Remove(r.path)
+				if errors.Is(err, fs.ErrInUse) {
+					// A temporary file of a write still at work, in
+					// a test running beside prune say: not a leftover.
+					fmt.Fprintf(tw, "  kept %s\t%v\n", filepath.ToSlash(rel), fs.ErrInUse)
+					continue
+				}
+				if err != nil {
 					tw.Flush()
 					return err
 				}
 			}
-			rel, _ := filepath.Rel(dir, r.path)
 			fmt.Fprintf(tw, "  %s %s\t%s\n", verb, filepath.ToSlash(rel), r.why)
 			storeSize += r.size
+			removed++
 		}
 		tw.Flush()
-		fmt.Fprintf(e.stdout, "  %s, %s\n", plural(len(removals), "file", "files"), formatSize(storeSize))
-		files += len(removals)
+		fmt.Fprintf(e.stdout, "  %s, %s\n", plural(removed, "file", "files"), formatSize(storeSize))
+		files += removed
 		size += storeSize
 	}
 	if files == 0 {
