@@ -39,9 +39,10 @@
 //	e   (bypass)   execute, return              execute, return
 //
 // A store's access comes from [WithAccess], else from the environment
-// variable PECAPIKU_ACCESS, else it is rew. A store without w sits on
-// [afero.NewReadOnlyFs]: however it is called, it cannot change a byte on
-// disk.
+// variable PECAPIKU_ACCESS, else it is rew. A store without w does all
+// that could change the disk through [afero.NewReadOnlyFs] (it reads its
+// entries from its filesystem as given): however it is called, it cannot
+// change a byte on disk.
 //
 // # What is never written
 //
