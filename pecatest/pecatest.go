@@ -416,7 +416,10 @@ func display(path string) string {
 	if rel, ok := strings.CutPrefix(path, startDirSlash); ok && rel != "" && filepath.Clean(rel) == rel && filepath.IsLocal(rel) {
 		return rel
 	}
-	if filepath.IsAbs(path) {
+	// A clean absolute path that does not start with the directory is
+	// not below it (a store in a temporary directory, say): that needs no
+	// filepath.Rel either.
+	if filepath.IsAbs(path) && (strings.HasPrefix(path, startDir) || filepath.Clean(path) != path) {
 		if rel, err := filepath.Rel(startDir, path); err == nil && filepath.IsLocal(rel) {
 			return rel
 		}

@@ -629,6 +629,24 @@ func TestAnchoredAtStart(t *testing.T) {
 	assert.Equal(t, packageDir(), "./pecatest")
 }
 
+// TestDisplay: messages show a file below the package directory relative
+// to it, however its path is written, and any other file as it is.
+func TestDisplay(t *testing.T) {
+	outside := filepath.Dir(startDir)
+	for path, want := range map[string]string{
+		filepath.Join(startDir, "testdata", "x.json"):                filepath.Join("testdata", "x.json"),
+		startDir + "/testdata/../testdata/x.json":                    filepath.Join("testdata", "x.json"),
+		outside + "/other/../" + filepath.Base(startDir) + "/x.json": "x.json",
+		filepath.Join(outside, "x.json"):                             filepath.Join(outside, "x.json"),
+		filepath.Join(startDir+"-other", "x.json"):                   filepath.Join(startDir+"-other", "x.json"),
+		startDir:                            ".",
+		startDir + "/testdata/../../x.json": startDir + "/testdata/../../x.json",
+		"testdata/x.json":                   "testdata/x.json",
+	} {
+		assert.Equal(t, display(path), want, "display(%q)", path)
+	}
+}
+
 // TestMemoCopiesFnsValue: the caller whose Memo computed the value gets a
 // copy of its own too, not the memory fn returned.
 func TestMemoCopiesFnsValue(t *testing.T) {
