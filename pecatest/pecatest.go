@@ -252,7 +252,9 @@ func Memo[T any](t TB, name string, fn func() (T, error), opts ...Option) T {
 //   - with r and a recording, the two are compared, and a match logs
 //     nothing; a missing recording is written with w (and the log says so),
 //     and fails the test without it;
-//   - without r and with w ("ew"), got is recorded, replacing what was there;
+//   - without r and with w ("ew"), got is recorded, replacing what was
+//     there; a recording that holds got already is left as it is, and
+//     logs nothing, as a match (the summary of [Run] counts it);
 //   - with access "e" alone, nothing is compared or written.
 //
 // A string or a []byte is stored verbatim (the raw codec: a golden file any
@@ -680,7 +682,10 @@ func (c *call) fixLine(verb string, a cache.Access) string {
 	return howTo(verb, c.t.Name(), a, c.src)
 }
 
-// record writes got as the entry and logs it, or fails the test.
+// record writes got as the entry and logs it, or fails the test. An entry
+// that holds got already is not written, and not logged either: like a
+// matching Golden, it costs testing a log line without -v too, and the
+// run's summary counts it.
 func (c *call) record(got any) {
 	if h, ok := c.t.(helper); ok {
 		h.Helper()
@@ -698,11 +703,8 @@ func (c *call) record(got any) {
 	c.mu.Unlock()
 	c.tally(events)
 	for _, e := range events {
-		switch e.Kind {
-		case cache.EventWrite:
+		if e.Kind == cache.EventWrite {
 			c.t.Logf("pecatest: recorded %s in %s", c.name, c.path)
-		case cache.EventUnchanged:
-			c.t.Logf("pecatest: %s already holds %s as it is recorded, and is left as it is", c.path, c.name)
 		}
 	}
 }
