@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -152,7 +152,7 @@ var credentialPatterns = []credentialPattern{
 func (p credentialPattern) matches(data []byte, n int) [][2]int {
 	var locs [][2]int
 	for _, lit := range p.lits {
-		find := litFinder{data: data, lit: lit, fold: p.fold, nextLower: -1}
+		find := newLitFinder(data, lit, p.fold)
 		for off := 0; off < len(data) && n != 0; {
 			i := find.from(off)
 			if i < 0 {
@@ -173,13 +173,13 @@ func (p credentialPattern) matches(data []byte, n int) [][2]int {
 			n--
 		}
 	}
-	sort.Slice(locs, func(a, b int) bool { return locs[a][0] < locs[b][0] })
+	slices.SortFunc(locs, func(a, b [2]int) int { return a[0] - b[0] })
 	return locs
 }
 
 // indexLit returns the index of lit in data, in any case with fold, or -1.
 func indexLit(data []byte, lit string, fold bool) int {
-	f := litFinder{data: data, lit: lit, fold: fold, nextLower: -1}
+	f := newLitFinder(data, lit, fold)
 	return f.from(0)
 }
 
@@ -190,19 +190,38 @@ func indexLit(data []byte, lit string, fold bool) int {
 // looks for the upper case one only up to it, so that each byte is looked
 // at a bounded number of times, however the cases mix and however many
 // times it is asked.
+//
+// Without fold, it looks for lit's first capital letter (the J of "eyJ")
+// with IndexByte, and compares lit around each one found. bytes.Index looks
+// for the first byte, and text is full of e: "eyJ" took it 30 times as long
+// in a kilobyte of prose as a letter that text seldom holds.
 type litFinder struct {
 	data      []byte
 	lit       string
 	fold      bool
 	nextLower int // the next lower case first letter, len(data) for none, -1 before the first look
+	capital   int // the index in lit of its first capital letter, 0 if it has none
+}
+
+func newLitFinder(data []byte, lit string, fold bool) litFinder {
+	return litFinder{data: data, lit: lit, fold: fold, nextLower: -1,
+		capital: max(0, strings.IndexFunc(lit, func(r rune) bool { return 'A' <= r && r <= 'Z' }))}
 }
 
 // from returns the index of the first lit in data at or after off, or -1.
 func (f *litFinder) from(off int) int {
 	data, lit := f.data, f.lit
 	if !f.fold {
-		if i := bytes.Index(data[off:], []byte(lit)); i >= 0 {
-			return off + i
+		k := f.capital
+		for len(data)-off >= len(lit) {
+			j := bytes.IndexByte(data[off+k:len(data)-len(lit)+k+1], lit[k])
+			if j < 0 {
+				return -1
+			}
+			if i := off + j; string(data[i:i+len(lit)]) == lit {
+				return i
+			}
+			off += j + 1
 		}
 		return -1
 	}
@@ -285,7 +304,7 @@ func credentialError(what string, found []credential, fix string) error {
 	if len(found) == 0 {
 		return nil
 	}
-	sort.SliceStable(found, func(i, j int) bool { return found[i].where < found[j].where })
+	slices.SortStableFunc(found, func(a, b credential) int { return strings.Compare(a.where, b.where) })
 	const most = 10
 	lines := make([]string, 0, most+1)
 	for i, c := range found {
@@ -356,12 +375,15 @@ func (c *call) refuseCredentials(v any) error {
 		return nil
 	}
 	var found []credential
-	walkStrings(reflect.ValueOf(v), "", map[visit]bool{}, func(path string, data []byte) {
+	walkStrings(reflect.ValueOf(v), "", &visits{}, func(path string, data []byte) {
 		if path == "" {
 			path = "the value"
 		}
 		found = append(found, findCredentials(path, data)...)
 	})
+	if len(found) == 0 {
+		return nil
+	}
 	return credentialError("pecatest: "+c.name+" is not recorded: its value", found, "Remove it with pecatest.WithScrub")
 }
 
@@ -373,10 +395,27 @@ type visit struct {
 	len int
 }
 
+// visits are the pointers, maps and slices a walk has been through. The
+// map is made at the first: most values recorded are a string or a slice
+// of structs without pointers.
+type visits struct{ m map[visit]bool }
+
+// first reports whether k is visited for the first time, and notes it.
+func (v *visits) first(k visit) bool {
+	if v.m[k] {
+		return false
+	}
+	if v.m == nil {
+		v.m = map[visit]bool{}
+	}
+	v.m[k] = true
+	return true
+}
+
 // walkStrings calls f with every string and []byte that v holds, at any
 // depth, unexported fields included, and the path that leads to it in the
 // form of go-cmp's diffs: .Field, [3], ["key"].
-func walkStrings(v reflect.Value, path string, seen map[visit]bool, f func(path string, data []byte)) {
+func walkStrings(v reflect.Value, path string, seen *visits, f func(path string, data []byte)) {
 	switch v.Kind() {
 	case reflect.String:
 		f(path, []byte(v.String()))
@@ -389,10 +428,9 @@ func walkStrings(v reflect.Value, path string, seen map[visit]bool, f func(path 
 			return
 		}
 		k := visit{v.Pointer(), v.Type(), v.Len()}
-		if seen[k] {
+		if !seen.first(k) {
 			return
 		}
-		seen[k] = true
 		for i := 0; i < v.Len(); i++ {
 			walkStrings(v.Index(i), fmt.Sprintf("%s[%d]", path, i), seen, f)
 		}
@@ -405,10 +443,9 @@ func walkStrings(v reflect.Value, path string, seen map[visit]bool, f func(path 
 			return
 		}
 		k := visit{v.Pointer(), v.Type(), 0}
-		if seen[k] {
+		if !seen.first(k) {
 			return
 		}
-		seen[k] = true
 		for it := v.MapRange(); it.Next(); {
 			key := it.Key()
 			var at string
@@ -425,10 +462,9 @@ func walkStrings(v reflect.Value, path string, seen map[visit]bool, f func(path 
 			return
 		}
 		k := visit{v.Pointer(), v.Type(), 0}
-		if seen[k] {
+		if !seen.first(k) {
 			return
 		}
-		seen[k] = true
 		walkStrings(v.Elem(), path, seen, f)
 	case reflect.Interface:
 		if !v.IsNil() {

@@ -250,6 +250,48 @@ func TestIndexLit(t *testing.T) {
 		assert.Equal(t, indexLit([]byte(tc.data), "bearer", true), tc.want, tc.data)
 	}
 	assert.Equal(t, indexLit([]byte("xBEARER"), "bearer", false), -1)
+	for _, tc := range []struct {
+		data, lit string
+		want      int
+	}{
+		{"eyJ", "eyJ", 0},
+		{"the eye, eyJhb", "eyJ", 9},
+		{"JJ yJ eJ eyJ", "eyJ", 9},
+		{"Jey", "eyJ", -1},
+		{"ey", "eyJ", -1},
+		{"x-----BEGIN", "-----BEGIN", 1},
+		{"----BEGIN -----BEGIN", "-----BEGIN", 10},
+		{"AKIAAKIA", "AKIA", 0},
+		{"AKI AKIA", "AKIA", 4},
+	} {
+		assert.Equal(t, indexLit([]byte(tc.data), tc.lit, false), tc.want, "%q in %q", tc.lit, tc.data)
+	}
+}
+
+// FuzzCredentialPatterns holds the check, which runs each expression only
+// where one of its literals starts, to finding what the expression run
+// over the whole text finds.
+func FuzzCredentialPatterns(f *testing.F) {
+	for _, s := range []string{
+		"key: " + testAWSKey, "AKIAIOSFODNN7EXAMPLE", "xAKIA" + testAWSKey[4:], "Authorization: " + testBearer,
+		"the eye: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlMTI=",
+		"-----BEGIN RSA PRIVATE KEY-----", "------BEGIN EC PRIVATE KEY-----", "BEARER   abcdefghijklmnopqrstuvwxyz==",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for i, p := range credentialPatterns {
+			want := false
+			for _, loc := range wholeBody[i].FindAllIndex(data, -1) {
+				if p.skip == nil || !p.skip(data[loc[0]:loc[1]]) {
+					want = true
+				}
+			}
+			if got := len(p.matches(data, -1)) > 0; got != want {
+				t.Errorf("%s in %q: the check finds one: %v, the expression over the whole text: %v", p.what, data, got, want)
+			}
+		}
+	})
 }
 
 func TestMaskCredentials(t *testing.T) {
