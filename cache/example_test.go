@@ -115,6 +115,20 @@ func ExampleWithObserver() {
 	// hit cache/greeting.json
 }
 
+// A store made once can report each caller's events to that caller: Observe
+// gives a view of it with an observer of its own.
+func ExampleStore_Observe() {
+	store, _ := cache.NewStore("cache", cache.WithFs(afero.NewMemMapFs()), cache.WithAccess(cache.ReadExecuteWrite))
+	for _, caller := range []string{"first", "second"} {
+		view := store.Observe(func(e cache.Event) { fmt.Println(caller, e.Kind, e.Path) })
+		_, _ = cache.Do(view, "greeting", func() (string, error) { return "hello", nil })
+	}
+	// Output:
+	// first execute cache/greeting.json
+	// first write cache/greeting.json
+	// second hit cache/greeting.json
+}
+
 // The json codec decodes strictly: a field the type does not have, say from
 // a fixture recorded before the type changed, is an error rather than
 // silently dropped.

@@ -138,3 +138,34 @@ func TestStorePathJoins(t *testing.T) {
 		}
 	}
 }
+
+// TestObserve: a view made with Observe reports its events to its own
+// observer, and only those: the store it was made from, and other views of
+// it, go on reporting theirs to their own.
+func TestObserve(t *testing.T) {
+	var mine []cache.EventKind
+	var views [2][]cache.EventKind
+	store, err := cache.NewStore("cache", cache.WithFs(afero.NewMemMapFs()), cache.WithAccess(cache.ReadExecuteWrite),
+		cache.WithObserver(func(e cache.Event) { mine = append(mine, e.Kind) }))
+	assert.NilError(t, err)
+	one := store.Observe(func(e cache.Event) { views[0] = append(views[0], e.Kind) })
+	two := store.Observe(func(e cache.Event) { views[1] = append(views[1], e.Kind) })
+	_, err = cache.Do(one, "k", func() (int, error) { return 1, nil })
+	assert.NilError(t, err)
+	_, err = cache.Do(two, "k", func() (int, error) { return 2, nil })
+	assert.NilError(t, err)
+	assert.NilError(t, two.Write("k", 3))
+	_, err = cache.Do(store, "k", func() (int, error) { return 4, nil })
+	assert.NilError(t, err)
+	assert.DeepEqual(t, views[0], []cache.EventKind{cache.EventExecute, cache.EventWrite})
+	assert.DeepEqual(t, views[1], []cache.EventKind{cache.EventHit, cache.EventWrite})
+	assert.DeepEqual(t, mine, []cache.EventKind{cache.EventHit})
+	assert.Equal(t, one.Dir(), store.Dir())
+	assert.Equal(t, one.Access(), store.Access())
+	assert.Equal(t, one.Codec(), store.Codec())
+
+	quiet := store.Observe(nil)
+	_, err = cache.Do(quiet, "k", func() (int, error) { return 5, nil })
+	assert.NilError(t, err)
+	assert.Equal(t, len(mine), 1, "a view without an observer reported to the store's: %v", mine)
+}
