@@ -285,7 +285,9 @@ func Golden[T any](t TB, name string, got T, opts ...Option) {
 			t.Logf("pecatest: %s is not compared: %s neither reads nor writes it", c.name, c.src.describe(c.access))
 			return
 		}
-		c.record(got)
+		if err := c.record(got); err != nil {
+			t.Errorf("%v", err)
+		}
 		return
 	}
 	var want T
@@ -306,7 +308,9 @@ func Golden[T any](t TB, name string, got T, opts ...Option) {
 			t.Errorf("pecatest: %s%s%s%s", head, diff, c.fixLine("Record it again", cache.Regenerate), c.keepPending(got, head+diff))
 		}
 	case errors.Is(err, iofs.ErrNotExist) && c.access.CanWrite():
-		c.record(got)
+		if err := c.record(got); err != nil {
+			t.Errorf("%v", err)
+		}
 	case errors.Is(err, iofs.ErrNotExist):
 		t.Errorf("pecatest: %s is not recorded (%s does not exist) and %s forbids writing it.\n%s%s",
 			c.name, c.path, c.src.describe(c.access), c.olderNote(), c.fixLine("Record it", cache.ReadExecuteWrite))
@@ -483,25 +487,28 @@ func newCallAt(t TB, name, sub, fn string, opts []Option, defaultCodec cache.Cod
 	case strings.Contains(name, `\`):
 		formerKey = test + name + sub
 	}
-	withFs := withOsFs
-	if set.fsys != osFs {
-		withFs = cache.WithFs(set.fsys)
+	observe := func(e cache.Event) {
+		c.mu.Lock()
+		c.events = append(c.events, e)
+		c.mu.Unlock()
 	}
-	storeOpts := append(make([]cache.Option, 0, 6), withFs, cache.WithAccess(access), cache.WithCodec(set.codec), cache.OncePerProcess(),
-		cache.WithObserver(func(e cache.Event) {
-			c.mu.Lock()
-			c.events = append(c.events, e)
-			c.mu.Unlock()
-		}))
-	if formerKey != "" {
-		storeOpts = append(storeOpts, cache.WithFormerKeys(func(key string) string {
-			if key == c.key {
-				return formerKey
-			}
-			return ""
-		}))
+	if set.fsys == osFs && formerKey == "" {
+		c.store, err = osStore(set.dir, access, set.codec)
+		if err == nil {
+			c.store = c.store.Observe(observe)
+		}
+	} else {
+		storeOpts := []cache.Option{cache.WithFs(set.fsys), cache.WithAccess(access), cache.WithCodec(set.codec), cache.OncePerProcess(), cache.WithObserver(observe)}
+		if formerKey != "" {
+			storeOpts = append(storeOpts, cache.WithFormerKeys(func(key string) string {
+				if key == c.key {
+					return formerKey
+				}
+				return ""
+			}))
+		}
+		c.store, err = cache.NewStore(set.dir, storeOpts...)
 	}
-	c.store, err = cache.NewStore(set.dir, storeOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("pecatest: %s of %s: %w", fn, c.name, err)
 	}
@@ -559,7 +566,14 @@ func (c *call) shown(path string) string {
 	case c.location != "":
 		return c.location + filepath.ToSlash(path)
 	case c.set.fsys == osFs:
-		return display(path)
+		// The paths a store gives are clean (see cache.Store.Path), so
+		// one below the package directory is the directory and a
+		// separator away, and is local once they are cut: display's
+		// checks are for paths from elsewhere.
+		if rel, ok := strings.CutPrefix(path, startDirSlash); ok && startDirErr == nil {
+			return rel
+		}
+		return path
 	}
 	return path
 }
@@ -583,10 +597,63 @@ func (c *call) olderNote() string {
 
 // osFs is the real filesystem, shared so that every call on it is known to
 // be on one disk.
-var (
-	osFs     = afero.NewOsFs()
-	withOsFs = cache.WithFs(osFs) // made once: most calls use it
-)
+var osFs = afero.NewOsFs()
+
+// osStores are the stores on the real filesystem that calls used last,
+// each made once, for calls give each a view of its own (cache.Store's
+// Observe): a test binary calls Memo and Golden many times on a few
+// stores, and making the store, and finding out again what it knows about
+// its directory, was a good part of what a call cost. The list is short,
+// and the store used least lately makes room, so that stores in the
+// temporary directories of many tests are not all kept.
+var osStores struct {
+	sync.Mutex
+	list []osStoreEntry // the last used first
+}
+
+type osStoreEntry struct {
+	dir    string
+	access cache.Access
+	codec  cache.Codec
+	store  *cache.Store
+}
+
+// osStoresMax is how many stores osStores keeps.
+const osStoresMax = 8
+
+// osStore returns the store in dir on the real filesystem with access and
+// codec, and the options every call's store has, from osStores when it is
+// there. A codec of another package is given a store of its own each
+// time: its type may not be comparable.
+func osStore(dir string, access cache.Access, codec cache.Codec) (*cache.Store, error) {
+	newStore := func() (*cache.Store, error) {
+		return cache.NewStore(dir, cache.WithFs(osFs), cache.WithAccess(access), cache.WithCodec(codec), cache.OncePerProcess())
+	}
+	if cache.CodecOf("entry"+codec.Ext()) != codec {
+		return newStore()
+	}
+	osStores.Lock()
+	defer osStores.Unlock()
+	list := osStores.list
+	for i, e := range list {
+		if e.dir == dir && e.access == access && e.codec == codec {
+			copy(list[1:i+1], list[:i])
+			list[0] = e
+			return e.store, nil
+		}
+	}
+	store, err := newStore()
+	if err != nil {
+		return nil, err
+	}
+	if len(list) < osStoresMax {
+		list = append(list, osStoreEntry{})
+	}
+	copy(list[1:], list)
+	list[0] = osStoreEntry{dir, access, codec, store}
+	osStores.list = list
+	return store, nil
+}
 
 // logEvents reports in the test log what the cache did. It runs after Do
 // returns, in Memo's frame, so the log points at the test's line rather than
@@ -682,21 +749,16 @@ func (c *call) fixLine(verb string, a cache.Access) string {
 	return howTo(verb, c.t.Name(), a, c.src)
 }
 
-// record writes got as the entry and logs it, or fails the test. An entry
-// that holds got already is not written, and not logged either: like a
-// matching Golden, it costs testing a log line without -v too, and the
-// run's summary counts it.
-func (c *call) record(got any) {
-	if h, ok := c.t.(helper); ok {
-		h.Helper()
-	}
+// record writes got as the entry and logs it, or returns the error that
+// fails the test. An entry that holds got already is not written, and not
+// logged either: like a matching Golden, it costs testing a log line
+// without -v too, and the run's summary counts it.
+func (c *call) record(got any) error {
 	if err := c.refuseCredentials(got); err != nil { // see scrub.go
-		c.t.Errorf("%v", err)
-		return
+		return err
 	}
 	if err := c.store.Write(c.key, got); err != nil {
-		c.t.Errorf("pecatest: %s: %v", c.name, err)
-		return
+		return fmt.Errorf("pecatest: %s: %w", c.name, err)
 	}
 	c.mu.Lock()
 	events := c.events
@@ -704,9 +766,15 @@ func (c *call) record(got any) {
 	c.tally(events)
 	for _, e := range events {
 		if e.Kind == cache.EventWrite {
+			// Only now: Helper costs a look at the stack, and the
+			// caller reports the errors.
+			if h, ok := c.t.(helper); ok {
+				h.Helper()
+			}
 			c.t.Logf("pecatest: recorded %s in %s", c.name, c.path)
 		}
 	}
+	return nil
 }
 
 // logMoved logs the moves of the entry from where an older pecapiku

@@ -657,3 +657,56 @@ func TestMemoCopiesFnsValue(t *testing.T) {
 	got[0] = 99
 	assert.Equal(t, base[0], 1, "changing what Memo returned changed the slice fn returned")
 }
+
+// TestOsStores: calls on the real filesystem share the store of a
+// directory, access and codec, the last eight such; each call still gets
+// the events of its own store view.
+func TestOsStores(t *testing.T) {
+	dirs := make([]string, osStoresMax+1)
+	for i := range dirs {
+		dirs[i] = filepath.Join(t.TempDir(), DefaultDir)
+	}
+	get := func(dir string, a cache.Access, codec cache.Codec) *cache.Store {
+		t.Helper()
+		s, err := osStore(dir, a, codec)
+		assert.NilError(t, err)
+		assert.Equal(t, s.Dir(), dir)
+		assert.Equal(t, s.Access(), a)
+		assert.Equal(t, s.Codec(), codec)
+		return s
+	}
+	first := get(dirs[0], cache.ReadOnly, cache.JSON)
+	assert.Assert(t, get(dirs[0], cache.ReadOnly, cache.JSON) == first)
+	written := get(dirs[0], cache.ReadExecuteWrite, cache.JSON)
+	assert.Assert(t, written != first)
+	raw := get(dirs[0], cache.ReadOnly, cache.Raw)
+	assert.Assert(t, raw != first)
+	other := codecWithExt{cache.JSON}
+	assert.Assert(t, get(dirs[0], cache.ReadOnly, other) != get(dirs[0], cache.ReadOnly, other), "a codec of another package was given a shared store")
+
+	// Five more fill the list; first, used again, goes to its front, and
+	// the next new one makes room with the one used least lately: written.
+	for _, dir := range dirs[1 : osStoresMax-2] {
+		get(dir, cache.ReadOnly, cache.JSON)
+	}
+	assert.Assert(t, get(dirs[0], cache.ReadOnly, cache.JSON) == first)
+	get(dirs[osStoresMax], cache.ReadOnly, cache.JSON)
+	assert.Assert(t, get(dirs[0], cache.ReadOnly, cache.JSON) == first)
+	assert.Assert(t, get(dirs[0], cache.ReadOnly, cache.Raw) == raw)
+	assert.Assert(t, get(dirs[0], cache.ReadExecuteWrite, cache.JSON) != written, "the store used least lately was kept")
+
+	// Two calls on one store, each told its own events.
+	clearAccess(t)
+	dir := dirs[0]
+	a := &fakeT{name: "TestA"}
+	b := &fakeT{name: "TestB"}
+	Memo(a, "x", func() (int, error) { return 1, nil }, WithDir(dir), WithAccess(cache.ReadExecuteWrite))
+	Memo(b, "x", func() (int, error) { return 2, nil }, WithDir(dir), WithAccess(cache.ReadExecuteWrite))
+	Memo(a, "y", func() (int, error) { return 3, nil }, WithDir(dir), WithAccess(cache.ReadExecuteWrite))
+	assert.Equal(t, len(a.logs), 2, "%q", a.logs)
+	assert.Equal(t, len(b.logs), 1, "%q", b.logs)
+	assert.Assert(t, strings.Contains(b.logs[0], "TestB/x"), "%q", b.logs)
+}
+
+// codecWithExt is a codec of another package than cache.
+type codecWithExt struct{ cache.Codec }
