@@ -108,7 +108,7 @@ type credentialPattern struct {
 	re        *regexp.Regexp // a match, from the start of the window
 	max       int            // the length of the window after a literal
 	shown     int            // how many leading bytes a message may show
-	skip      func(match []byte) bool
+	example   string         // the end of the documentation's examples, which are no match
 }
 
 var credentialPatterns = []credentialPattern{
@@ -119,7 +119,7 @@ var credentialPatterns = []credentialPattern{
 		re:        regexp.MustCompile(`^(?:AKIA|ASIA)[A-Z0-9]{16}\b`),
 		max:       20,
 		shown:     4,
-		skip:      func(m []byte) bool { return bytes.HasSuffix(m, []byte("EXAMPLE")) },
+		example:   "EXAMPLE",
 	},
 	{
 		what:      "a bearer token",
@@ -147,9 +147,13 @@ var credentialPatterns = []credentialPattern{
 	},
 }
 
-// matches returns where in data the pattern matches, in order, at most n
+// text is what the check reads: a string or a []byte, read where it is,
+// so that checking a string costs no copy of it.
+type text interface{ ~string | ~[]byte }
+
+// matches returns where in data the pattern p matches, in order, at most n
 // of them (n < 0 for all).
-func (p credentialPattern) matches(data []byte, n int) [][2]int {
+func matches[S text](p credentialPattern, data S, n int) [][2]int {
 	var locs [][2]int
 	for _, lit := range p.lits {
 		find := newLitFinder(data, lit, p.fold)
@@ -164,8 +168,8 @@ func (p credentialPattern) matches(data []byte, n int) [][2]int {
 			}
 			// One byte more than the longest match, so that a \b at its
 			// end sees what follows.
-			loc := p.re.FindIndex(data[i:min(len(data), i+p.max+1)])
-			if loc == nil || p.skip != nil && p.skip(data[i:i+loc[1]]) {
+			loc := findIndex(p.re, data[i:min(len(data), i+p.max+1)])
+			if loc == nil || p.example != "" && hasSuffix(data[i:i+loc[1]], p.example) {
 				continue
 			}
 			locs = append(locs, [2]int{i, i + loc[1]})
@@ -178,9 +182,60 @@ func (p credentialPattern) matches(data []byte, n int) [][2]int {
 }
 
 // indexLit returns the index of lit in data, in any case with fold, or -1.
-func indexLit(data []byte, lit string, fold bool) int {
+func indexLit[S text](data S, lit string, fold bool) int {
 	f := newLitFinder(data, lit, fold)
 	return f.from(0)
+}
+
+// The functions below are those of packages bytes, strings and regexp for
+// a text of either kind; the type switches cost no allocation.
+
+func indexByte[S text](s S, c byte) int {
+	switch s := any(s).(type) {
+	case string:
+		return strings.IndexByte(s, c)
+	case []byte:
+		return bytes.IndexByte(s, c)
+	}
+	return bytes.IndexByte([]byte(s), c) // a named type
+}
+
+func equalFold[S text](s S, lit string) bool {
+	switch s := any(s).(type) {
+	case string:
+		return strings.EqualFold(s, lit)
+	case []byte:
+		return bytes.EqualFold(s, []byte(lit))
+	}
+	return strings.EqualFold(string(s), lit)
+}
+
+// equal reports whether s is lit, byte for byte: lit is short, and a
+// conversion to string might copy s.
+func equal[S text](s S, lit string) bool {
+	if len(s) != len(lit) {
+		return false
+	}
+	for i := 0; i < len(lit); i++ {
+		if s[i] != lit[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func hasSuffix[S text](s S, suffix string) bool {
+	return len(s) >= len(suffix) && equal(s[len(s)-len(suffix):], suffix)
+}
+
+func findIndex[S text](re *regexp.Regexp, s S) []int {
+	switch s := any(s).(type) {
+	case string:
+		return re.FindStringIndex(s)
+	case []byte:
+		return re.FindIndex(s)
+	}
+	return re.FindIndex([]byte(s))
 }
 
 // A litFinder finds the literal lit (lower case, with fold) in data, from
@@ -195,30 +250,30 @@ func indexLit(data []byte, lit string, fold bool) int {
 // with IndexByte, and compares lit around each one found. bytes.Index looks
 // for the first byte, and text is full of e: "eyJ" took it 30 times as long
 // in a kilobyte of prose as a letter that text seldom holds.
-type litFinder struct {
-	data      []byte
+type litFinder[S text] struct {
+	data      S
 	lit       string
 	fold      bool
 	nextLower int // the next lower case first letter, len(data) for none, -1 before the first look
 	capital   int // the index in lit of its first capital letter, 0 if it has none
 }
 
-func newLitFinder(data []byte, lit string, fold bool) litFinder {
-	return litFinder{data: data, lit: lit, fold: fold, nextLower: -1,
+func newLitFinder[S text](data S, lit string, fold bool) litFinder[S] {
+	return litFinder[S]{data: data, lit: lit, fold: fold, nextLower: -1,
 		capital: max(0, strings.IndexFunc(lit, func(r rune) bool { return 'A' <= r && r <= 'Z' }))}
 }
 
 // from returns the index of the first lit in data at or after off, or -1.
-func (f *litFinder) from(off int) int {
+func (f *litFinder[S]) from(off int) int {
 	data, lit := f.data, f.lit
 	if !f.fold {
 		k := f.capital
 		for len(data)-off >= len(lit) {
-			j := bytes.IndexByte(data[off+k:len(data)-len(lit)+k+1], lit[k])
+			j := indexByte(data[off+k:len(data)-len(lit)+k+1], lit[k])
 			if j < 0 {
 				return -1
 			}
-			if i := off + j; string(data[i:i+len(lit)]) == lit {
+			if i := off + j; equal(data[i:i+len(lit)], lit) {
 				return i
 			}
 			off += j + 1
@@ -229,18 +284,18 @@ func (f *litFinder) from(off int) int {
 	for len(data)-off >= len(lit) {
 		if f.nextLower < off {
 			f.nextLower = len(data)
-			if i := bytes.IndexByte(data[off:], lower); i >= 0 {
+			if i := indexByte(data[off:], lower); i >= 0 {
 				f.nextLower = off + i
 			}
 		}
 		i := f.nextLower
-		if j := bytes.IndexByte(data[off:f.nextLower], upper); j >= 0 {
+		if j := indexByte(data[off:f.nextLower], upper); j >= 0 {
 			i = off + j
 		}
 		if len(data)-i < len(lit) {
 			return -1
 		}
-		if bytes.EqualFold(data[i:i+len(lit)], []byte(lit)) {
+		if equalFold(data[i:i+len(lit)], lit) {
 			return i
 		}
 		off = i + 1
@@ -268,10 +323,10 @@ func (c credential) String() string {
 // findCredentials returns what in data looks like a credential, naming its
 // place where: the first of each kind, which is enough to say where to
 // look.
-func findCredentials(where string, data []byte) []credential {
+func findCredentials[S text](where string, data S) []credential {
 	var found []credential
 	for _, p := range credentialPatterns {
-		for _, loc := range p.matches(data, 1) {
+		for _, loc := range matches(p, data, 1) {
 			m := data[loc[0]:loc[1]]
 			shown := fmt.Sprintf("%q, %d characters", m, len(m))
 			if len(m) > p.shown {
@@ -287,7 +342,7 @@ func findCredentials(where string, data []byte) []credential {
 // to the characters a message may show, for naming a URL that holds one.
 func maskCredentials(s string) string {
 	for _, p := range credentialPatterns {
-		locs := p.matches([]byte(s), -1)
+		locs := matches(p, s, -1)
 		for i := len(locs) - 1; i >= 0; i-- {
 			if loc := locs[i]; loc[1]-loc[0] > p.shown {
 				s = s[:loc[0]+p.shown] + "…" + s[loc[1]:]
@@ -375,11 +430,15 @@ func (c *call) refuseCredentials(v any) error {
 		return nil
 	}
 	var found []credential
-	walkStrings(reflect.ValueOf(v), "", &visits{}, func(path string, data []byte) {
+	walkStrings(reflect.ValueOf(v), "", &visits{}, func(path string, v reflect.Value) {
 		if path == "" {
 			path = "the value"
 		}
-		found = append(found, findCredentials(path, data)...)
+		if v.Kind() == reflect.String {
+			found = append(found, findCredentials(path, v.String())...)
+		} else {
+			found = append(found, findCredentials(path, v.Bytes())...)
+		}
 	})
 	if len(found) == 0 {
 		return nil
@@ -415,16 +474,16 @@ func (v *visits) first(k visit) bool {
 // walkStrings calls f with every string and []byte that v holds, at any
 // depth, unexported fields included, and the path that leads to it in the
 // form of go-cmp's diffs: .Field, [3], ["key"].
-func walkStrings(v reflect.Value, path string, seen *visits, f func(path string, data []byte)) {
+func walkStrings(v reflect.Value, path string, seen *visits, f func(path string, v reflect.Value)) {
 	switch v.Kind() {
 	case reflect.String:
-		f(path, []byte(v.String()))
+		f(path, v)
 	case reflect.Slice:
 		if v.IsNil() {
 			return
 		}
 		if v.Type().Elem().Kind() == reflect.Uint8 {
-			f(path, v.Bytes())
+			f(path, v)
 			return
 		}
 		k := visit{v.Pointer(), v.Type(), v.Len()}
@@ -481,7 +540,7 @@ func walkStrings(v reflect.Value, path string, seen *visits, f func(path string,
 // exchangeCredentials returns what in the recorded exchange looks like a
 // credential, naming the part that holds it.
 func exchangeCredentials(req *HTTPRequest, resp *HTTPResponse) []credential {
-	found := findCredentials("the URL", []byte(req.URL))
+	found := findCredentials("the URL", req.URL)
 	found = append(found, headerCredentials("request", req.Header)...)
 	found = append(found, bodyCredentials("the request body", req.Header, req.Body)...)
 	found = append(found, headerCredentials("response", resp.Header)...)
@@ -492,7 +551,7 @@ func headerCredentials(side string, h http.Header) []credential {
 	var found []credential
 	for name, values := range h {
 		for _, v := range values {
-			found = append(found, findCredentials(fmt.Sprintf("the %s header %s", side, name), []byte(v))...)
+			found = append(found, findCredentials(fmt.Sprintf("the %s header %s", side, name), v)...)
 		}
 	}
 	return found
