@@ -261,9 +261,44 @@ func Memo[T any](t TB, name string, fn func() (T, error), opts ...Option) T {
 // tool can open); other values as JSON unless [WithCodec] says otherwise. A
 // mismatch fails the test with Errorf, so the test goes on.
 func Golden[T any](t TB, name string, got T, opts ...Option) {
+	var r reports
+	golden(t, name, got, opts, &r)
+	if len(r) == 0 {
+		return
+	}
+	// Marked only now: Helper looks at the stack, and a match or an
+	// unchanged recording, the common cases, report nothing.
 	if h, ok := t.(helper); ok {
 		h.Helper()
 	}
+	for _, x := range r {
+		if x.failed {
+			t.Errorf("%s", x.text)
+		} else {
+			t.Logf("%s", x.text)
+		}
+	}
+}
+
+// reports are what a call says, in order: Golden prints them once it is
+// done.
+type reports []report
+
+type report struct {
+	failed bool // Errorf rather than Logf
+	text   string
+}
+
+func (r *reports) logf(format string, args ...any) {
+	*r = append(*r, report{text: fmt.Sprintf(format, args...)})
+}
+
+func (r *reports) errorf(format string, args ...any) {
+	*r = append(*r, report{failed: true, text: fmt.Sprintf(format, args...)})
+}
+
+// golden is Golden, which reports to r.
+func golden[T any](t TB, name string, got T, opts []Option, r *reports) {
 	var defaultCodec cache.Codec = cache.JSON
 	if cache.RawType(reflect.TypeOf(&got).Elem()) {
 		defaultCodec = cache.Raw
@@ -273,55 +308,51 @@ func Golden[T any](t TB, name string, got T, opts ...Option) {
 		got, err = scrubGot(c, got) // WithScrub
 	}
 	if err != nil {
-		t.Errorf("%v", err)
+		r.errorf("%v", err)
 		return
 	}
 	if msg := c.checkIdentity("Golden", reflect.TypeFor[T]()); msg != "" {
-		t.Errorf("%s", msg)
+		r.errorf("%s", msg)
 		return
 	}
 	if !c.access.CanRead() {
 		if !c.access.CanWrite() {
-			t.Logf("pecatest: %s is not compared: %s neither reads nor writes it", c.name, c.src.describe(c.access))
+			r.logf("pecatest: %s is not compared: %s neither reads nor writes it", c.name, c.src.describe(c.access))
 			return
 		}
-		if err := c.record(got); err != nil {
-			t.Errorf("%v", err)
-		}
+		c.record(got, r)
 		return
 	}
 	var want T
 	err = c.store.Read(c.key, &want)
 	switch {
 	case err == nil:
-		c.logMoved()
+		c.moves(r)
 		diff, err := goldenDiff(lfText(want), lfText(got), c.set.cmpOpts)
 		switch {
 		case err != nil:
-			t.Errorf("pecatest: %s: %v", c.name, err)
+			r.errorf("pecatest: %s: %v", c.name, err)
 		case diff == "":
 			// Silent, as a passing assertion of gotest.tools is: testing
 			// formats and keeps a log line even without -v, a cost every
 			// matching Golden would pay.
 		default:
 			head := fmt.Sprintf("%s differs from its recording %s (-recorded +got):\n", c.name, c.path)
-			t.Errorf("pecatest: %s%s%s%s", head, diff, c.fixLine("Record it again", cache.Regenerate), c.keepPending(got, head+diff))
+			r.errorf("pecatest: %s%s%s%s", head, diff, c.fixLine("Record it again", cache.Regenerate), c.keepPending(got, head+diff))
 		}
 	case errors.Is(err, iofs.ErrNotExist) && c.access.CanWrite():
-		if err := c.record(got); err != nil {
-			t.Errorf("%v", err)
-		}
+		c.record(got, r)
 	case errors.Is(err, iofs.ErrNotExist):
-		t.Errorf("pecatest: %s is not recorded (%s does not exist) and %s forbids writing it.\n%s%s",
+		r.errorf("pecatest: %s is not recorded (%s does not exist) and %s forbids writing it.\n%s%s",
 			c.name, c.path, c.src.describe(c.access), c.olderNote(), c.fixLine("Record it", cache.ReadExecuteWrite))
 	case errors.Is(err, cache.ErrCorrupt):
 		// An assertion whose recording cannot be read fails, with any
 		// access: re-recording it quietly would hide the regression it
 		// guards against. Only ew, which does not read it, records anew.
-		t.Errorf("pecatest: %s: %s cannot be decoded with the %s codec: %v.\n%s",
+		r.errorf("pecatest: %s: %s cannot be decoded with the %s codec: %v.\n%s",
 			c.name, c.path, c.store.Codec().Name(), corruptCause(err), c.fixLine("Record it again", cache.Regenerate))
 	default:
-		t.Errorf("pecatest: %s: %v", c.name, err)
+		r.errorf("pecatest: %s: %v", c.name, err)
 	}
 }
 
@@ -749,16 +780,18 @@ func (c *call) fixLine(verb string, a cache.Access) string {
 	return howTo(verb, c.t.Name(), a, c.src)
 }
 
-// record writes got as the entry and logs it, or returns the error that
-// fails the test. An entry that holds got already is not written, and not
-// logged either: like a matching Golden, it costs testing a log line
-// without -v too, and the run's summary counts it.
-func (c *call) record(got any) error {
+// record writes got as the entry and says so to r, or fails. An entry
+// that holds got already is not written, and says nothing: like a matching
+// Golden, it would cost testing a log line without -v too, and the run's
+// summary counts it.
+func (c *call) record(got any, r *reports) {
 	if err := c.refuseCredentials(got); err != nil { // see scrub.go
-		return err
+		r.errorf("%v", err)
+		return
 	}
 	if err := c.store.Write(c.key, got); err != nil {
-		return fmt.Errorf("pecatest: %s: %w", c.name, err)
+		r.errorf("pecatest: %s: %v", c.name, err)
+		return
 	}
 	c.mu.Lock()
 	events := c.events
@@ -766,30 +799,21 @@ func (c *call) record(got any) error {
 	c.tally(events)
 	for _, e := range events {
 		if e.Kind == cache.EventWrite {
-			// Only now: Helper costs a look at the stack, and the
-			// caller reports the errors.
-			if h, ok := c.t.(helper); ok {
-				h.Helper()
-			}
-			c.t.Logf("pecatest: recorded %s in %s", c.name, c.path)
+			r.logf("pecatest: recorded %s in %s", c.name, c.path)
 		}
 	}
-	return nil
 }
 
-// logMoved logs the moves of the entry from where an older pecapiku
-// recorded it that reading it made, for a Golden, which logs nothing else
-// when it matches.
-func (c *call) logMoved() {
+// moves says to r where the entry was moved from, where an older
+// pecapiku recorded it, by the reading that moved it: a Golden that
+// matches says nothing else.
+func (c *call) moves(r *reports) {
 	c.mu.Lock()
 	events := c.events
 	c.mu.Unlock()
 	for _, e := range events {
 		if e.Kind == cache.EventMoved {
-			if h, ok := c.t.(helper); ok {
-				h.Helper()
-			}
-			c.logMove(e)
+			r.logf("%s", c.moveText(e))
 		}
 	}
 }
@@ -799,7 +823,12 @@ func (c *call) logMove(e cache.Event) {
 	if h, ok := c.t.(helper); ok {
 		h.Helper()
 	}
-	c.t.Logf("pecatest: moved %s from %s, where an older pecapiku recorded it, to %s", c.name, c.shown(e.From), c.path)
+	c.t.Logf("%s", c.moveText(e))
+}
+
+// moveText says that the entry was moved as e, an EventMoved, says.
+func (c *call) moveText(e cache.Event) string {
+	return fmt.Sprintf("pecatest: moved %s from %s, where an older pecapiku recorded it, to %s", c.name, c.shown(e.From), c.path)
 }
 
 // corruptCause returns the decoding error inside err, an ErrCorrupt error.
