@@ -273,9 +273,17 @@ func ReadFile(fsys afero.Fs, name string, limit int64) ([]byte, error) {
 	if info.Size() > limit {
 		return nil, fmt.Errorf("fs: read %s: %w: it holds %d bytes and the limit is %d", name, ErrTooLarge, info.Size(), limit)
 	}
+	size := max(info.Size(), 0)
+	if sizeIsExact(fsys, info) {
+		data := make([]byte, size)
+		n, err := io.ReadFull(f, data)
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, readError(name, err)
+		}
+		return data[:n], nil // shorter if it shrank since
+	}
 	// One allocation of the right size in the common case: the file size as
 	// reported, plus one byte so that reading to EOF needs no second buffer.
-	size := max(info.Size(), 0)
 	data := make([]byte, 0, size+1)
 	for {
 		n, err := f.Read(data[len(data):cap(data)])
@@ -293,6 +301,18 @@ func ReadFile(fsys afero.Fs, name string, limit int64) ([]byte, error) {
 			data = append(data, 0)[:len(data)]
 		}
 	}
+}
+
+// sizeIsExact reports whether info, the Stat of an open file of fsys,
+// gives the size that reading the file finds, so that reading that many
+// bytes reads it all, without the read that would find its end. That holds
+// on the real filesystem, unless a writer changes the file in place (a
+// store's writes rename a whole file over it instead), for a file that
+// reports a size: those of /proc report none. Elsewhere the size may come
+// from a listing made earlier (an object store's), and reads go to the end.
+func sizeIsExact(fsys afero.Fs, info iofs.FileInfo) bool {
+	_, real := fsys.(*afero.OsFs)
+	return real && info.Size() > 0
 }
 
 // openRegular opens the regular file name on fsys for reading, refusing a
@@ -369,6 +389,20 @@ func SameContent(fsys afero.Fs, name string, data []byte) (same, exists bool, er
 	defer f.Close()
 	if info.Size() != int64(len(data)) {
 		return false, true, nil
+	}
+	if sizeIsExact(fsys, info) {
+		buf := make([]byte, min(len(data), 64<<10))
+		for len(data) > 0 {
+			n, err := io.ReadFull(f, buf[:min(len(buf), len(data))])
+			switch {
+			case !bytes.Equal(buf[:n], data[:n]), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+				return false, true, nil
+			case err != nil:
+				return false, true, readError(name, err)
+			}
+			data = data[n:]
+		}
+		return true, true, nil
 	}
 	buf := make([]byte, min(len(data)+1, 64<<10))
 	for {

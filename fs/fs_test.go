@@ -116,6 +116,22 @@ func TestReadFile(t *testing.T) {
 	}
 }
 
+// TestReadFileWithoutSize: a file that reports no size, as those of /proc
+// do, is read to its end.
+func TestReadFileWithoutSize(t *testing.T) {
+	const name = "/proc/self/status"
+	info, err := os.Stat(name)
+	if err != nil || !info.Mode().IsRegular() || info.Size() != 0 {
+		t.Skipf("%s is not a regular file without a size here: %v", name, err)
+	}
+	data, err := fs.ReadFile(afero.NewOsFs(), name, fs.DefaultMaxSize)
+	assert.NilError(t, err)
+	assert.Assert(t, strings.Contains(string(data), "Name:"), "%q", data)
+	same, exists, err := fs.SameContent(afero.NewOsFs(), name, nil)
+	assert.NilError(t, err)
+	assert.Assert(t, exists && !same, "a file without a size was taken to be empty")
+}
+
 func TestReadFilePermissionDenied(t *testing.T) {
 	if os.Geteuid() == 0 {
 		t.Skip("root reads files whatever their mode")
@@ -457,6 +473,60 @@ func TestSameContent(t *testing.T) {
 		})
 	}
 }
+
+// TestSameContentStaleSize: on a filesystem whose sizes may be out of date
+// (an object store's listing), a file that holds the bytes and more is not
+// the same, even when its size says it holds only the bytes.
+func TestSameContentStaleSize(t *testing.T) {
+	mem := afero.NewMemMapFs()
+	assert.NilError(t, afero.WriteFile(mem, "/store/a.raw", []byte("recorded, and then some"), 0o644))
+	stale := staleSizeFs{mem, int64(len("recorded"))}
+	same, exists, err := fs.SameContent(stale, "/store/a.raw", []byte("recorded"))
+	assert.NilError(t, err)
+	assert.Assert(t, exists && !same, "a file longer than its stale size was taken for the same")
+}
+
+// staleSizeFs reports size as the size of every file.
+type staleSizeFs struct {
+	afero.Fs
+	size int64
+}
+
+func (f staleSizeFs) Stat(name string) (iofs.FileInfo, error) {
+	info, err := f.Fs.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	return sizedInfo{info, f.size}, nil
+}
+
+func (f staleSizeFs) Open(name string) (afero.File, error) {
+	file, err := f.Fs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return staleSizeFile{file, f.size}, nil
+}
+
+type staleSizeFile struct {
+	afero.File
+	size int64
+}
+
+func (f staleSizeFile) Stat() (iofs.FileInfo, error) {
+	info, err := f.File.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return sizedInfo{info, f.size}, nil
+}
+
+type sizedInfo struct {
+	iofs.FileInfo
+	size int64
+}
+
+func (i sizedInfo) Size() int64 { return i.size }
 
 // TestPathless: the path is taken out of an error about the file a message
 // names already, seen as it is or below a base directory, and left in an
