@@ -262,8 +262,12 @@ var ErrTooLarge = errors.New("larger than the size limit")
 // (io/fs's ErrNotExist). A directory is [ErrIsDir]; a device, a named pipe
 // or a socket, such as a link to /dev/zero, is [ErrNotRegular], found
 // without blocking and without reading from it; a file larger than limit is
-// [ErrTooLarge], found before anything is allocated for it, and so is a file
-// that grows past limit while it is read. Every error names the file.
+// [ErrTooLarge], found before anything is allocated for it. On the real
+// filesystem a file is read up to the size it has when it is opened, so
+// bytes that a writer appends in place meanwhile are not read (a store
+// replaces its files whole); elsewhere it is read to its end, and a file
+// that grows past limit while it is read is ErrTooLarge too. Every error
+// names the file.
 func ReadFile(fsys afero.Fs, name string, limit int64) ([]byte, error) {
 	f, info, err := openRegular(fsys, name)
 	if err != nil {
@@ -364,8 +368,9 @@ func openRegular(fsys afero.Fs, name string) (afero.File, iofs.FileInfo, error) 
 // and whether it exists, reading it a piece at a time, so that comparing a
 // large file costs no copy of it in memory; a file of another size is not
 // read (nor, on a filesystem other than the real one, opened: its size
-// comes from a Stat). A missing file is no error; one that is not regular
-// is an error as for [ReadFile].
+// comes from a Stat). As for [ReadFile], on the real filesystem the file is
+// read up to the size it has when it is opened. A missing file is no
+// error; one that is not regular is an error as for ReadFile.
 func SameContent(fsys afero.Fs, name string, data []byte) (same, exists bool, err error) {
 	// The size first, from a Stat: on an object store it comes from a
 	// listing, where opening the file would fetch it. On the real

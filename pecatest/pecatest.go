@@ -167,8 +167,9 @@ func Shared() Option { return func(s *settings) { s.shared = true } }
 // environment and CI detection.
 func WithAccess(a cache.Access) Option { return func(s *settings) { s.access = a } }
 
-// WithCodec sets the codec of the entry. The default is [cache.JSON], and for
-// Golden of a string or a []byte, [cache.Raw], which stores it verbatim.
+// WithCodec sets the codec of the entry. The default, which nil stands for
+// too, is [cache.JSON], and for Golden of a string or a []byte, [cache.Raw],
+// which stores it verbatim.
 func WithCodec(c cache.Codec) Option { return func(s *settings) { s.codec = c } }
 
 // WithDir sets the directory of the fixtures, instead of [DefaultDir].
@@ -453,15 +454,20 @@ func display(path string) string {
 	if rel, ok := strings.CutPrefix(path, startDirSlash); ok && rel != "" && filepath.Clean(rel) == rel && filepath.IsLocal(rel) {
 		return rel
 	}
-	// A clean absolute path that does not start with the directory is
-	// not below it (a store in a temporary directory, say): that needs no
-	// filepath.Rel either.
-	if filepath.IsAbs(path) && (strings.HasPrefix(path, startDir) || filepath.Clean(path) != path) {
+	// A clean absolute path that does not start with the directory, in
+	// any case (filepath.Rel ignores it on Windows), is not below it (a
+	// store in a temporary directory, say): that needs no filepath.Rel
+	// either.
+	if filepath.IsAbs(path) && (hasPrefixFold(path, startDir) || filepath.Clean(path) != path) {
 		if rel, err := filepath.Rel(startDir, path); err == nil && filepath.IsLocal(rel) {
 			return rel
 		}
 	}
 	return path
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 func newCall(t TB, name, fn string, opts []Option, defaultCodec cache.Codec) (*call, error) {
@@ -475,6 +481,9 @@ func newCallAt(t TB, name, sub, fn string, opts []Option, defaultCodec cache.Cod
 	set := settings{dir: DefaultDir, codec: defaultCodec}
 	for _, opt := range opts {
 		opt(&set)
+	}
+	if set.codec == nil { // WithCodec(nil)
+		set.codec = defaultCodec
 	}
 	// Without WithFs, PECAPIKU_STORE may put the entries on a shared store,
 	// and a relative directory is anchored at the package directory; see
@@ -598,13 +607,13 @@ func (c *call) shown(path string) string {
 		return c.location + filepath.ToSlash(path)
 	case c.set.fsys == osFs:
 		// The paths a store gives are clean (see cache.Store.Path), so
-		// one below the package directory is the directory and a
-		// separator away, and is local once they are cut: display's
-		// checks are for paths from elsewhere.
+		// one below the package directory is usually the directory and
+		// a separator away, and is local once they are cut; display
+		// decides the others.
 		if rel, ok := strings.CutPrefix(path, startDirSlash); ok && startDirErr == nil {
 			return rel
 		}
-		return path
+		return display(path)
 	}
 	return path
 }

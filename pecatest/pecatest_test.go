@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -645,6 +646,14 @@ func TestDisplay(t *testing.T) {
 	} {
 		assert.Equal(t, display(path), want, "display(%q)", path)
 	}
+	// A path that differs from the directory in case only is below it
+	// where case is ignored in paths, as filepath.Rel ignores it.
+	upper := filepath.Join(strings.ToUpper(startDir), "x.json")
+	want := upper
+	if runtime.GOOS == "windows" && upper != filepath.Join(startDir, "x.json") {
+		want = "x.json"
+	}
+	assert.Equal(t, display(upper), want)
 }
 
 // TestMemoCopiesFnsValue: the caller whose Memo computed the value gets a
@@ -710,3 +719,18 @@ func TestOsStores(t *testing.T) {
 
 // codecWithExt is a codec of another package than cache.
 type codecWithExt struct{ cache.Codec }
+
+// TestNilCodec: WithCodec(nil) is the default codec, as if it were not given.
+func TestNilCodec(t *testing.T) {
+	clearAccess(t)
+	dir := filepath.Join(t.TempDir(), "store")
+	ft := &fakeT{name: "TestNil"}
+	Memo(ft, "x", func() (int, error) { return 1, nil }, WithDir(dir), WithCodec(nil), WithAccess(cache.ReadExecuteWrite))
+	Golden(ft, "page", "text\n", WithDir(dir), WithCodec(nil), WithAccess(cache.ReadExecuteWrite))
+	Memo(ft, "y", func() (int, error) { return 1, nil }, WithFs(afero.NewMemMapFs()), WithCodec(nil), WithAccess(cache.ReadExecuteWrite))
+	assert.DeepEqual(t, ft.failures(), []string(nil))
+	for _, name := range []string{"x.json", "page.raw"} {
+		_, err := os.Stat(filepath.Join(dir, "TestNil", name))
+		assert.NilError(t, err)
+	}
+}
