@@ -61,10 +61,15 @@ type scrubbing struct {
 // argument in place (a map, say) and return it.
 //
 // T must be the type of the value: WithScrub(func(c Config) Config) given to
-// a Memo of another type fails the test at once. For [Transport], see
+// a Memo of another type fails the test at once. A nil scrub is none, and
+// of two WithScrub the last counts. For [Transport], see
 // [WithRequestScrub] and [WithResponseScrub].
 func WithScrub[T any](scrub func(T) T) Option {
 	return func(s *settings) {
+		if scrub == nil { // no scrub, rather than one that panics
+			s.scrub.fn, s.scrub.typ = nil, nil
+			return
+		}
 		s.scrub.fn, s.scrub.typ = scrub, reflect.TypeFor[T]()
 	}
 }

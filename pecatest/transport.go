@@ -77,9 +77,13 @@ func WithMatcher(match func(got, recorded HTTPRequest) bool) Option {
 // It runs after the [SensitiveHeaders] are dropped, on the requests of the
 // recording run and of every replay alike, so that they match. The request
 // sent to the server is never changed. Several of these options run in
-// order; parallel requests may run them at once.
+// order; parallel requests may run them at once. A nil scrub is none.
 func WithRequestScrub(scrub func(*HTTPRequest)) Option {
-	return func(s *settings) { s.http.scrubRequest = append(s.http.scrubRequest, scrub) }
+	return func(s *settings) {
+		if scrub != nil {
+			s.http.scrubRequest = append(s.http.scrubRequest, scrub)
+		}
+	}
 }
 
 // WithResponseScrub has [Transport] pass each response through scrub, which
@@ -87,9 +91,14 @@ func WithRequestScrub(scrub func(*HTTPRequest)) Option {
 // given to the client. The client gets the scrubbed response in every run,
 // so a recording run and its replays return the same thing. When scrub
 // changes the length of the body, the Content-Length follows. Several of
-// these options run in order; parallel requests may run them at once.
+// these options run in order; parallel requests may run them at once. A
+// nil scrub is none.
 func WithResponseScrub(scrub func(*HTTPResponse)) Option {
-	return func(s *settings) { s.http.scrubResponse = append(s.http.scrubResponse, scrub) }
+	return func(s *settings) {
+		if scrub != nil {
+			s.http.scrubResponse = append(s.http.scrubResponse, scrub)
+		}
+	}
 }
 
 // Transport returns an [http.RoundTripper] that records the exchanges of

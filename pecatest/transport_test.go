@@ -1372,3 +1372,21 @@ func TestTransportRequestScrubLeavesTheRequest(t *testing.T) {
 	assert.Assert(t, strings.Contains(string(data), `"body": "xxxxxxxxxxxxxxx"`), "%s", data)
 	assert.Assert(t, !strings.Contains(string(data), "X-Token"), "%s", data)
 }
+
+// TestNilFuncOptions: a nil function given to an option is no function, as
+// a nil codec is the default one: the call goes on as without the option.
+func TestNilFuncOptions(t *testing.T) {
+	clearAccess(t)
+	dir := t.TempDir()
+	ft := &fakeT{name: "TestNil"}
+	Golden(ft, "page", "text\n", WithDir(dir), WithScrub[string](nil), WithAccess(cache.ReadExecuteWrite))
+	Memo(ft, "x", func() (int, error) { return 1, nil }, WithDir(dir), WithScrub[int](nil), WithAccess(cache.ReadExecuteWrite))
+	assert.DeepEqual(t, ft.failures(), []string(nil))
+
+	a := newAPI(t)
+	rec := newCleanupT("TestNil")
+	client := &http.Client{Transport: Transport(rec, "api", nil, WithDir(dir), WithRequestScrub(nil), WithResponseScrub(nil), WithMatcher(nil))}
+	assert.DeepEqual(t, conversation(t, client, a.srv.URL), wantConversation)
+	rec.end()
+	assert.DeepEqual(t, rec.failures(), []string(nil))
+}
