@@ -315,7 +315,7 @@ func reportUnused(w io.Writer, prune bool) (int, error) {
 		}
 	}
 
-	var unused, kept []string
+	var unused, kept, busy []string
 	var tests map[string]bool
 	listed := false
 	testsOnce := func() map[string]bool {
@@ -328,8 +328,8 @@ func reportUnused(w io.Writer, prune bool) (int, error) {
 	// (see cache.Store.List), and may not be pecapiku's own when the
 	// other is.
 	for _, dir := range slices.Sorted(maps.Keys(stores)) {
-		found, keep, err := unusedOn(osFs, dir, "", used, prune, testsOnce)
-		unused, kept = append(unused, found...), append(kept, keep...)
+		found, keep, inUse, err := unusedOn(osFs, dir, "", used, prune, testsOnce)
+		unused, kept, busy = append(unused, found...), append(kept, keep...), append(busy, inUse...)
 		if errors.Is(err, cache.ErrNotOwned) {
 			fmt.Fprintf(w, "pecatest: unused fixtures not checked in %s: %v\n", relative(dir), err)
 			continue
@@ -340,8 +340,8 @@ func reportUnused(w io.Writer, prune bool) (int, error) {
 	}
 	for _, url := range slices.Sorted(maps.Keys(shared)) {
 		s := shared[url]
-		found, keep, err := unusedOn(s.fsys, s.dir, s.location, used, prune, testsOnce)
-		unused, kept = append(unused, found...), append(kept, keep...)
+		found, keep, inUse, err := unusedOn(s.fsys, s.dir, s.location, used, prune, testsOnce)
+		unused, kept, busy = append(unused, found...), append(kept, keep...), append(busy, inUse...)
 		if errors.Is(err, cache.ErrUnavailable) || errors.Is(err, cache.ErrNotOwned) {
 			fmt.Fprintf(w, "pecatest: unused fixtures not checked in %s: %v\n", url, err)
 			continue
@@ -350,6 +350,7 @@ func reportUnused(w io.Writer, prune bool) (int, error) {
 			return len(unused), err
 		}
 	}
+	reportBusy(w, busy)
 	if len(kept) > 0 {
 		fmt.Fprintf(w, "pecatest: kept %d fixture files of tests that ran no Memo or Golden in this run (skipped, say):\n", len(kept))
 		for _, p := range kept {
@@ -394,19 +395,20 @@ func fileNote(path string) string {
 
 // unusedOn returns the files of the store at dir on fsys that no call used
 // (see [cache.Store.Unused]): its entries not in used, its leftovers and
-// its stale locks; with prune it removes them, returning those it removed.
+// its stale locks; with prune it removes them, returning those it removed
+// and, in busy, the temporary files it left to the writers using them.
 // The store's files, and those of used, are named by location followed by
 // their paths when location is not "" (a shared store), and by their
 // absolute paths otherwise. A store that is not pecapiku's own is refused
 // with an error wrapping cache.ErrNotOwned.
-func unusedOn(fsys afero.Fs, dir, location string, used map[string]bool, prune bool, tests func() map[string]bool) (found, kept []string, err error) {
+func unusedOn(fsys afero.Fs, dir, location string, used map[string]bool, prune bool, tests func() map[string]bool) (found, kept, busy []string, err error) {
 	access := cache.ReadOnly
 	if prune {
 		access = cache.ReadExecuteWrite
 	}
 	store, err := cache.NewStore(dir, cache.WithFs(fsys), cache.WithAccess(access))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var paths []string
 	for u := range used {
@@ -419,7 +421,7 @@ func unusedOn(fsys afero.Fs, dir, location string, used map[string]bool, prune b
 	}
 	unused, err := store.Unused(paths)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var entries []string
 	for _, e := range unused.Entries {
@@ -441,14 +443,36 @@ func unusedOn(fsys afero.Fs, dir, location string, used map[string]bool, prune b
 		return out
 	}
 	if !prune {
-		return names(found), names(kept), nil
+		return names(found), names(kept), nil, nil
 	}
-	for i, p := range found {
-		if err := store.Remove(p); err != nil {
-			return names(found[:i]), names(kept), err
+	var removed []string
+	for _, p := range found {
+		switch err := store.Remove(p); {
+		case errors.Is(err, fs.ErrInUse):
+			busy = append(busy, p)
+		case err != nil:
+			return names(removed), names(kept), names(busy), err
+		default:
+			removed = append(removed, p)
 		}
 	}
-	return names(found), names(kept), nil
+	return names(removed), names(kept), names(busy), nil
+}
+
+// reportBusy writes to w the temporary files that pruning left to the
+// writers using them, if any.
+func reportBusy(w io.Writer, busy []string) {
+	if len(busy) == 0 {
+		return
+	}
+	files := "temporary files"
+	if len(busy) == 1 {
+		files = "temporary file"
+	}
+	fmt.Fprintf(w, "pecatest: kept %d %s that a writer is using:\n", len(busy), files)
+	for _, p := range busy {
+		fmt.Fprintf(w, "\t%s\n", relative(p))
+	}
 }
 
 // relative returns path relative to the package directory when it lies

@@ -97,11 +97,11 @@ func TestUsageUnderParallelSubtests(t *testing.T) {
 	for _, e := range want {
 		used[e] = true
 	}
-	found, _, err := unusedOn(osFs, dir, "", used, false, func() map[string]bool { return nil })
+	found, _, _, err := unusedOn(osFs, dir, "", used, false, func() map[string]bool { return nil })
 	assert.NilError(t, err)
 	assert.DeepEqual(t, found, []string{orphan, leftover})
 
-	found, _, err = unusedOn(osFs, dir, "", used, true, func() map[string]bool { return nil })
+	found, _, _, err = unusedOn(osFs, dir, "", used, true, func() map[string]bool { return nil })
 	assert.NilError(t, err)
 	assert.DeepEqual(t, found, []string{orphan, leftover})
 	_, err = os.Stat(filepath.Dir(orphan))
