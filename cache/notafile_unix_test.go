@@ -12,6 +12,7 @@ import (
 	"gotest.tools/v3/assert"
 
 	"github.com/pecapiku/pecapiku/cache"
+	"github.com/pecapiku/pecapiku/internal/faultfs"
 )
 
 // TestEntryNotAFile: a named pipe where an entry should be is an error
@@ -64,9 +65,7 @@ func TestRemoveLiveLeftover(t *testing.T) {
 	assert.NilError(t, err)
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-0")
 	assert.NilError(t, os.WriteFile(tmp, []byte("half a val"), 0o600))
-	live, err := os.OpenFile(tmp, os.O_RDWR, 0)
-	assert.NilError(t, err)
-	assert.NilError(t, syscall.Flock(int(live.Fd()), syscall.LOCK_EX|syscall.LOCK_NB))
+	release := faultfs.HoldAsWriter(t, tmp)
 
 	leftovers, err := store.Leftovers()
 	assert.NilError(t, err)
@@ -76,7 +75,7 @@ func TestRemoveLiveLeftover(t *testing.T) {
 	_, err = os.Stat(tmp)
 	assert.NilError(t, err, "the live writer's file is left alone")
 
-	assert.NilError(t, live.Close())
+	assert.NilError(t, release())
 	assert.NilError(t, store.Remove(tmp))
 	_, err = os.Stat(tmp)
 	assert.Assert(t, os.IsNotExist(err))

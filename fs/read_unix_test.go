@@ -16,6 +16,7 @@ import (
 	"gotest.tools/v3/assert"
 
 	"github.com/pecapiku/pecapiku/fs"
+	"github.com/pecapiku/pecapiku/internal/faultfs"
 )
 
 // TestReadFileRefusesWhatIsNotAFile: a named pipe, a link to /dev/zero and
@@ -81,10 +82,7 @@ func TestLeftoversStayFew(t *testing.T) {
 		assert.NilError(t, os.WriteFile(left, []byte("half a value"), 0o600))
 		assert.NilError(t, os.Chtimes(left, old, old))
 	}
-	live, err := os.OpenFile(filepath.Join(dir, ".entry.json.tmp-3"), os.O_RDWR, 0)
-	assert.NilError(t, err)
-	defer live.Close()
-	assert.NilError(t, syscall.Flock(int(live.Fd()), syscall.LOCK_EX|syscall.LOCK_NB))
+	faultfs.HoldAsWriter(t, filepath.Join(dir, ".entry.json.tmp-3"))
 
 	for i := 0; i < 50; i++ {
 		assert.NilError(t, fs.WriteAtomic(afero.NewOsFs(), name, []byte(strconv.Itoa(i))))

@@ -6,10 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"gotest.tools/v3/assert"
+
+	"github.com/pecapiku/pecapiku/internal/faultfs"
 )
 
 // TestPruneLeavesLiveWriter: pruning keeps the temporary file of a write
@@ -21,10 +22,7 @@ func TestPruneLeavesLiveWriter(t *testing.T) {
 		assert.NilError(t, os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644))
 	}
 	tmp := filepath.Join(dir, "TestA", ".a.json.tmp-0")
-	live, err := os.OpenFile(tmp, os.O_RDWR, 0)
-	assert.NilError(t, err)
-	defer live.Close()
-	assert.NilError(t, syscall.Flock(int(live.Fd()), syscall.LOCK_EX|syscall.LOCK_NB))
+	faultfs.HoldAsWriter(t, tmp)
 
 	removed, kept, busy, err := unusedOn(osFs, dir, "", map[string]bool{filepath.Join(dir, "TestA", "a.json"): true}, true, func() map[string]bool { return nil })
 	assert.NilError(t, err)

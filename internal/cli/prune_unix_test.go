@@ -6,10 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"gotest.tools/v3/assert"
+
+	"github.com/pecapiku/pecapiku/internal/faultfs"
 )
 
 // TestPruneLeavesLiveWriter: a temporary file that a writer at work holds,
@@ -22,10 +23,7 @@ func TestPruneLeavesLiveWriter(t *testing.T) {
 		assert.NilError(t, os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644))
 	}
 	tmp := filepath.Join(dir, "TestA", ".a.json.tmp-0")
-	live, err := os.OpenFile(tmp, os.O_RDWR, 0)
-	assert.NilError(t, err)
-	defer live.Close()
-	assert.NilError(t, syscall.Flock(int(live.Fd()), syscall.LOCK_EX|syscall.LOCK_NB))
+	faultfs.HoldAsWriter(t, tmp)
 
 	pl, err := planPrune(place{fsys: osFs, path: dir}, map[string]bool{filepath.Join(dir, "TestA", "a.json"): true})
 	assert.NilError(t, err)
