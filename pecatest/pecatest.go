@@ -135,8 +135,8 @@ const DefaultDir = "testdata/.pecapiku"
 
 // TB is the part of testing.TB that this package uses, so *testing.T,
 // *testing.B, *testing.F and a test's own fake all fit. When the value also
-// has a Helper method, as testing.TB does, it is called, so that failures
-// point at the caller's line.
+// has a Helper method, as testing.TB does, it is called before anything is
+// logged or failed, so that the lines point at the caller's.
 type TB interface {
 	Name() string
 	Logf(format string, args ...any)
@@ -466,6 +466,7 @@ func display(path string) string {
 	return path
 }
 
+// hasPrefixFold reports whether s begins with prefix, in any case.
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
@@ -640,12 +641,12 @@ func (c *call) olderNote() string {
 var osFs = afero.NewOsFs()
 
 // osStores are the stores on the real filesystem that calls used last,
-// each made once, for calls give each a view of its own (cache.Store's
-// Observe): a test binary calls Memo and Golden many times on a few
-// stores, and making the store, and finding out again what it knows about
-// its directory, was a good part of what a call cost. The list is short,
-// and the store used least lately makes room, so that stores in the
-// temporary directories of many tests are not all kept.
+// each made once; a call gets a view of one that reports to it
+// (cache.Store's Observe). A test binary calls Memo and Golden many times
+// on a few stores, and making the store, and finding out again what it
+// knows about its directory, was a good part of what a call cost. The list
+// is short, and the store used least lately makes room, so that the stores
+// in the temporary directories of many tests are not all kept.
 var osStores struct {
 	sync.Mutex
 	list []osStoreEntry // the last used first
@@ -835,7 +836,7 @@ func (c *call) logMove(e cache.Event) {
 	c.t.Logf("%s", c.moveText(e))
 }
 
-// moveText says that the entry was moved as e, an EventMoved, says.
+// moveText is the line that tells of e, an EventMoved.
 func (c *call) moveText(e cache.Event) string {
 	return fmt.Sprintf("pecatest: moved %s from %s, where an older pecapiku recorded it, to %s", c.name, c.shown(e.From), c.path)
 }
