@@ -691,7 +691,8 @@ func TestOsStores(t *testing.T) {
 	raw := get(dirs[0], cache.ReadOnly, cache.Raw)
 	assert.Assert(t, raw != first)
 	other := codecWithExt{cache.JSON}
-	assert.Assert(t, get(dirs[0], cache.ReadOnly, other) != get(dirs[0], cache.ReadOnly, other), "a codec of another package was given a shared store")
+	mine := get(dirs[0], cache.ReadOnly, other)
+	assert.Assert(t, get(dirs[0], cache.ReadOnly, other) != mine, "a codec of another package was given a shared store")
 
 	// Five more fill the list; first, used again, goes to its front, and
 	// the next new one makes room with the one used least lately: written.
