@@ -35,19 +35,30 @@ import (
 // Unmarshal of github.com/go-json-experiment/json with its default options
 // (jsonv2), and the same with the options the codec passes it (jsonv2-codec):
 // what the codec costs over the library it is built on.
+// hitStore returns a store in a temporary directory, taken to ignore case
+// with ignoreCase, that holds records of about size bytes under
+// "BenchmarkHit/value", and the path of their file.
+func hitStore(b *testing.B, codec cache.Codec, size int, ignoreCase bool) (*cache.Store, string) {
+	b.Helper()
+	store, err := cache.NewStore(b.TempDir(), cache.WithCodec(codec), cache.WithAccess(cache.ReadExecuteWrite))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if ignoreCase {
+		cache.AssumeIgnoresCase(store)
+	}
+	if err := store.Write("BenchmarkHit/value", bench.Records(size)); err != nil {
+		b.Fatal(err)
+	}
+	path, _ := store.Path("BenchmarkHit/value")
+	return store, path
+}
+
 func BenchmarkHit(b *testing.B) {
 	for _, c := range bench.Codecs {
 		for _, size := range bench.Sizes {
 			b.Run(c.Codec.Name()+"/"+size.Name, func(b *testing.B) {
-				store, err := cache.NewStore(b.TempDir(), cache.WithCodec(c.Codec), cache.WithAccess(cache.ReadExecuteWrite))
-				if err != nil {
-					b.Fatal(err)
-				}
-				value := bench.Records(size.Bytes)
-				if err := store.Write("BenchmarkHit/value", value); err != nil {
-					b.Fatal(err)
-				}
-				path, _ := store.Path("BenchmarkHit/value")
+				store, path := hitStore(b, c.Codec, size.Bytes, false)
 				fn := bench.MustNot[[]bench.Record](b)
 				ours := func() {
 					if _, err := cache.Do(store, "BenchmarkHit/value", fn); err != nil {

@@ -17,16 +17,7 @@ func BenchmarkHitIgnoringCase(b *testing.B) {
 	for _, c := range bench.Codecs[:1] {
 		for _, size := range bench.Sizes {
 			b.Run(c.Codec.Name()+"/"+size.Name, func(b *testing.B) {
-				store, err := cache.NewStore(b.TempDir(), cache.WithCodec(c.Codec), cache.WithAccess(cache.ReadExecuteWrite))
-				if err != nil {
-					b.Fatal(err)
-				}
-				cache.AssumeIgnoresCase(store)
-				value := bench.Records(size.Bytes)
-				if err := store.Write("BenchmarkHit/value", value); err != nil {
-					b.Fatal(err)
-				}
-				path, _ := store.Path("BenchmarkHit/value")
+				store, path := hitStore(b, c.Codec, size.Bytes, true)
 				fn := bench.MustNot[[]bench.Record](b)
 				bench.Pair(b, func() {
 					if _, err := cache.Do(store, "BenchmarkHit/value", fn); err != nil {
